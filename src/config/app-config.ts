@@ -1,0 +1,29 @@
+import type {
+  AppConfigValues,
+  AuthConfig,
+  DatabaseConfig,
+  HttpConfig,
+  InvitationsConfig,
+  NodeEnv,
+} from './config.schema.js';
+
+/**
+ * The typed configuration, injected by class. Built once at boot from the validated environment;
+ * tests replace it with `overrideProvider(AppConfig).useValue(...)`.
+ */
+export class AppConfig implements AppConfigValues {
+  readonly nodeEnv!: NodeEnv;
+  readonly http!: HttpConfig;
+  readonly database!: DatabaseConfig;
+  readonly auth!: AuthConfig;
+  readonly invitations!: InvitationsConfig;
+  readonly logLevel!: string;
+
+  static from(values: AppConfigValues): AppConfig {
+    return Object.assign(new AppConfig(), values);
+  }
+
+  get production(): boolean {
+    return this.nodeEnv === 'production';
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config.js';
+import { dataSourceOptions } from './data-source-options.js';
+
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const { url, poolSize, runMigrations } = config.database;
+        if (!url) {
+          // main.ts and the test kit start the embedded server and set DATABASE_URL before Nest
+          // boots; reaching this means the app was built some other way.
+          throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
+        }
+        return { ...dataSourceOptions(url, poolSize), migrationsRun: runMigrations };
+      },
+    }),
+  ],
+})
+export class DatabaseModule {}

@@ -1,0 +1,53 @@
+import {
+  Check,
+  Column,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryColumn,
+  type Relation,
+} from 'typeorm';
+import { User } from '../users/user.entity.js';
+import { Organisation } from './organisation.entity.js';
+
+/** GoRules BRMS user types, least to most privileged. */
+export const MEMBER_TYPES = ['invited', 'member', 'author', 'admin', 'owner'] as const;
+export type MemberType = (typeof MEMBER_TYPES)[number];
+
+export const MEMBER_STATUSES = ['active', 'disabled'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+@Entity({ name: 'organisation_members' })
+@Check('organisation_members_type_check', `"type" IN (${quoted(MEMBER_TYPES)})`)
+@Check('organisation_members_status_check', `"status" IN (${quoted(MEMBER_STATUSES)})`)
+@Index('organisation_members_user_id_idx', ['userId'])
+export class OrganisationMember {
+  @PrimaryColumn({ name: 'organisation_id', type: 'uuid' })
+  organisationId!: string;
+
+  @PrimaryColumn({ name: 'user_id', type: 'uuid' })
+  userId!: string;
+
+  @Column({ type: 'text' })
+  type!: MemberType;
+
+  @Column({ type: 'text', default: 'active' })
+  status!: MemberStatus;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+
+  @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'organisation_id' })
+  organisation?: Relation<Organisation>;
+
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: Relation<User>;
+}
