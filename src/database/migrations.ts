@@ -1,4 +1,4 @@
-import { Initial1795659633338 } from './migrations/1795659633338-Initial.js';
+import { Initial1795660028275 } from './migrations/1795660028275-Initial.js';
 
 /** Every migration, in order. `npm run migration:generate` adds a file; add its class here. */
-export const MIGRATIONS = [Initial1795659633338];
+export const MIGRATIONS = [Initial1795660028275];

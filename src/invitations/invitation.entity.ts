@@ -53,9 +53,13 @@ export class Invitation {
   @Column({ type: 'text', default: 'pending' })
   status!: InvitationStatus;
 
-  /** SHA-256 of the accept token, hex. The token itself is never stored. */
-  @Column({ name: 'token_hash', type: 'text' })
-  tokenHash!: string;
+  /**
+   * SHA-256 of the accept token, hex. The token itself is never stored anywhere, not even in the
+   * mail queue: the mail worker generates it when it sends, so null means "no working link yet"
+   * (queued, or refreshed and not re-sent), and refreshing sets it back to null at once.
+   */
+  @Column({ name: 'token_hash', type: 'text', nullable: true })
+  tokenHash!: string | null;
 
   @Column({ name: 'invited_by', type: 'uuid', nullable: true })
   invitedBy!: string | null;

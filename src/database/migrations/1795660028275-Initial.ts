@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from "typeorm";
 
-export class Initial1795659633338 implements MigrationInterface {
-    name = 'Initial1795659633338'
+export class Initial1795660028275 implements MigrationInterface {
+    name = 'Initial1795660028275'
 
     public async up(queryRunner: QueryRunner): Promise<void> {
         await queryRunner.query(`
@@ -47,7 +47,7 @@ export class Initial1795659633338 implements MigrationInterface {
                 "user_id" uuid NOT NULL,
                 "email" text NOT NULL,
                 "status" text NOT NULL DEFAULT 'pending',
-                "token_hash" text NOT NULL,
+                "token_hash" text,
                 "invited_by" uuid,
                 "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(),
                 "expires_at" TIMESTAMP WITH TIME ZONE,

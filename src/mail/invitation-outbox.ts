@@ -1,0 +1,16 @@
+import type { EntityManager } from 'typeorm';
+
+/** What the invitations service hands to mail delivery for one new or refreshed invitation. */
+export interface InvitationEmailJob {
+  invitationId: string;
+  /** The invitation's `send_count` after this send was recorded; an older job is superseded. */
+  generation: number;
+}
+
+/**
+ * The transactional outbox for invitation emails. `enqueue` runs inside the caller's transaction
+ * (through `manager`), so a rolled-back request enqueues nothing; the request never waits for SMTP.
+ */
+export abstract class InvitationOutbox {
+  abstract enqueue(manager: EntityManager, job: InvitationEmailJob): Promise<void>;
+}
