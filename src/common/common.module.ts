@@ -1,9 +1,15 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { Clock, SystemClock } from './clock.js';
+import { JsonBodyMiddleware } from './json-body.middleware.js';
+import { RequestIdMiddleware } from './request-id.middleware.js';
 
 @Global()
 @Module({
   providers: [{ provide: Clock, useClass: SystemClock }],
   exports: [Clock],
 })
-export class CommonModule {}
+export class CommonModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestIdMiddleware, JsonBodyMiddleware).forRoutes('{*path}');
+  }
+}

@@ -8,8 +8,10 @@ import { TEMPLATE_DB, adminQuery } from '../setup/test-database.js';
 
 export interface TestApp {
   app: INestApplication;
-  /** Pass to supertest: `request(t.server)`. */
+  /** Pass to supertest: `request(t.server)`. Listening on a loopback port. */
   server: ReturnType<INestApplication['getHttpServer']>;
+  /** Base URL of the listening app, e.g. for a browser or a second client. */
+  url: string;
   dataSource: DataSource;
   close(): Promise<void>;
 }
@@ -42,10 +44,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
   const app = configureApp(moduleRef.createNestApplication(APP_OPTIONS));
-  await app.init();
+  await app.listen(0, '127.0.0.1');
   return {
     app,
     server: app.getHttpServer(),
+    url: (await app.getUrl()).replace('[::1]', '127.0.0.1'),
     dataSource: app.get<DataSource>(getDataSourceToken()),
     close: async () => {
       await app.close();

@@ -1,0 +1,32 @@
+import {
+  SetMetadata,
+  applyDecorators,
+  createParamDecorator,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Permission, Principal } from './principal.js';
+
+export const IS_PUBLIC_KEY = 'brms:public';
+export const PERMISSION_KEY = 'brms:permission';
+export const INTERNAL_AUTH_SCHEME = 'internalAuth';
+
+/** Opts a route out of the global InternalAuthGuard. Everything else requires a token. */
+export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+
+/**
+ * Requires an internal token whose member holds `permission`, and declares the `internalAuth`
+ * security requirement in the OpenAPI operation: the document cannot disagree with the guard.
+ */
+export const InternalAuth = (permission: Permission) =>
+  applyDecorators(SetMetadata(PERMISSION_KEY, permission), ApiSecurity(INTERNAL_AUTH_SCHEME));
+
+export type RequestWithPrincipal = Request & { principal?: Principal };
+
+/** The caller the guard authenticated. Only on routes the guard protects. */
+export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
+  const principal = ctx.switchToHttp().getRequest<RequestWithPrincipal>().principal;
+  if (!principal) throw new Error('CurrentPrincipal used on a route without InternalAuthGuard');
+  return principal;
+});

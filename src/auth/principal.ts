@@ -1,0 +1,16 @@
+import type { MemberType } from '../organisations/organisation-member.entity.js';
+
+/** The authenticated caller: identity from the token, type from the database. */
+export interface Principal {
+  userId: string;
+  organisationId: string;
+  type: MemberType;
+}
+
+/** What a decorated route may require; each permission lists the member types that hold it. */
+export const PERMISSIONS = {
+  'invitations:manage': ['owner', 'admin'],
+  'audit-log:read': ['owner', 'admin'],
+} as const satisfies Record<string, readonly MemberType[]>;
+
+export type Permission = keyof typeof PERMISSIONS;

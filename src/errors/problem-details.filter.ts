@@ -1,0 +1,119 @@
+import {
+  Catch,
+  HttpException,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { requestIdOf } from '../common/request-id.middleware.js';
+import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemBody } from './problem.js';
+
+const RETRY_AFTER_SECONDS = '5';
+
+/** Errors that mean the database is unreachable right now, not that the request was wrong. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  const message = error.message;
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+    ].includes(code ?? '') ||
+    /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)/i.test(
+      message,
+    )
+  );
+}
+
+/**
+ * The only place an error becomes a response: RFC 9457 problem+json with the request id.
+ * Unknown errors are logged with that id and answered with a generic 500 — no stack, no SQL.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const requestId = requestIdOf(req);
+    const { body, headers } = this.toProblem(exception, requestId);
+    body.instance = req.originalUrl?.split('?')[0];
+    if (requestId) body.requestId = requestId;
+    if (res.headersSent) return;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  }
+
+  private toProblem(
+    exception: unknown,
+    requestId: string | undefined,
+  ): { body: ProblemBody; headers: Record<string, string> } {
+    if (exception instanceof ProblemException) {
+      const status = exception.getStatus();
+      const { detail, type, title, errors, headers, extensions } = exception.problem;
+      return {
+        body: {
+          ...extensions,
+          type: type ?? 'about:blank',
+          title: title ?? statusTitle(status),
+          status,
+          detail,
+          ...(errors ? { errors } : {}),
+        },
+        headers: headers ?? {},
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message: unknown =
+        typeof response === 'string'
+          ? response
+          : ((response as { message?: unknown }).message ?? exception.message);
+      const detail = Array.isArray(message)
+        ? message.map(String).join('; ')
+        : typeof message === 'string'
+          ? message
+          : exception.message;
+      return {
+        body: { type: 'about:blank', title: statusTitle(status), status, detail },
+        headers: {},
+      };
+    }
+    if (isDatabaseUnavailable(exception)) {
+      this.logger.warn(`database unavailable (request ${requestId}): ${String(exception)}`);
+      return {
+        body: {
+          type: PROBLEM_TYPES.unavailable,
+          title: statusTitle(503),
+          status: 503,
+          detail: 'The service is temporarily unavailable; retry shortly',
+        },
+        headers: { 'Retry-After': RETRY_AFTER_SECONDS },
+      };
+    }
+    this.logger.error(
+      `unhandled error (request ${requestId})`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return {
+      body: {
+        type: 'about:blank',
+        title: statusTitle(500),
+        status: 500,
+        detail: 'An unexpected error occurred; quote the request id when reporting it',
+      },
+      headers: {},
+    };
+  }
+}

@@ -1,0 +1,203 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditService, type AuditRecord } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { Clock } from '../common/clock.js';
+import { AppConfig } from '../config/app-config.js';
+import { retryOnConflict } from '../database/retry.js';
+import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
+import { InvitationOutbox } from '../mail/invitation-outbox.js';
+import { OrganisationMember } from '../organisations/organisation-member.entity.js';
+import { User } from '../users/user.entity.js';
+
+/** An invitation as `inviteUsers` reports it. */
+export interface InvitationView {
+  id: string;
+  email: string;
+  userId: string;
+  status: 'pending';
+  createdAt: Date;
+  expiresAt: Date | null;
+}
+
+interface InvitationRow {
+  id: string;
+  email: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date | null;
+  send_count: number;
+  inserted: boolean;
+}
+
+/** Trimmed (by the DTO), lowercased, first occurrence kept, request order preserved. */
+export function normaliseEmails(emails: string[]): string[] {
+  return [...new Set(emails.map((email) => email.toLowerCase()))];
+}
+
+@Injectable()
+export class InvitationsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: InvitationOutbox,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Invites every address into the caller's organisation in one transaction: creates the user,
+   * an `invited` membership and a pending invitation, or refreshes the pending invitation that
+   * exists, and queues its email through the outbox. Concurrent requests are settled by the
+   * database (row locks and ON CONFLICT on the one-pending-per-address index).
+   */
+  async invite(
+    principal: Principal,
+    emails: string[],
+    requestId?: string,
+  ): Promise<InvitationView[]> {
+    const ordered = normaliseEmails(emails);
+    // Rows are locked in one global order, so two requests with overlapping lists cannot deadlock.
+    const sorted = [...ordered].sort();
+    const rows = await retryOnConflict(() =>
+      this.dataSource.transaction((manager) =>
+        this.inviteInTransaction(manager, principal, sorted, requestId),
+      ),
+    );
+    const byEmail = new Map(rows.map((row) => [row.email, row]));
+    return ordered.map((email) => {
+      const row = byEmail.get(email)!;
+      return {
+        id: row.id,
+        email: row.email,
+        userId: row.user_id,
+        status: 'pending',
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+      };
+    });
+  }
+
+  private async inviteInTransaction(
+    manager: EntityManager,
+    principal: Principal,
+    emails: string[],
+    requestId: string | undefined,
+  ): Promise<InvitationRow[]> {
+    const now = this.clock.now();
+    const { organisationId } = principal;
+
+    // Users: one row per person across organisations. DO UPDATE (a no-op) rather than DO NOTHING
+    // so every row comes back, and so concurrent invites of the same person queue behind its lock.
+    const users = (
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(User)
+        .values(emails.map((email) => ({ email, createdAt: now })))
+        .orUpdate(['email'], ['email'])
+        .returning(['id', 'email'])
+        .execute()
+    ).raw as { id: string; email: string }[];
+    const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
+    const userIds = emails.map((email) => userIdByEmail.get(email)!);
+
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(OrganisationMember)
+      .values(
+        userIds.map((userId) => ({
+          organisationId,
+          userId,
+          type: 'invited' as const,
+          status: 'active' as const,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      )
+      .orIgnore()
+      .execute();
+
+    // Anyone already in the organisation (active or disabled) makes the whole request a conflict.
+    const members = await manager
+      .createQueryBuilder(OrganisationMember, 'm')
+      .innerJoin(User, 'u', 'u.id = m.userId')
+      .select('u.email', 'email')
+      .where('m.organisationId = :organisationId', { organisationId })
+      .andWhere('m.userId IN (:...userIds)', { userIds })
+      .andWhere("m.type <> 'invited'")
+      .orderBy('u.email')
+      .setLock('pessimistic_read')
+      .getRawMany<{ email: string }>();
+    if (members.length > 0) {
+      const taken = members.map((m) => m.email);
+      throw new ProblemException(409, {
+        type: PROBLEM_TYPES.alreadyMembers,
+        title: 'Already members',
+        detail: `Already members of this organisation: ${taken.join(', ')}`,
+        extensions: { emails: taken },
+      });
+    }
+
+    const { ttlMs, resendCooldownMs } = this.config.invitations;
+    const expiresAt = ttlMs === null ? null : new Date(now.getTime() + ttlMs);
+    const cooldownEdge = new Date(now.getTime() - resendCooldownMs);
+
+    // One statement for every address: insert a pending invitation, or refresh the pending one
+    // (new expiry, link cleared until the worker mails a new token) unless its last email was
+    // queued within the cooldown and it has not expired — then it is left exactly as it is.
+    // Raw SQL: TypeORM's orUpdate cannot express `send_count + 1` or a conditional update.
+    const changed = await manager.query<InvitationRow[]>(
+      `INSERT INTO invitations AS i
+         (organisation_id, user_id, email, status, token_hash, invited_by, created_at, expires_at,
+          last_sent_at, send_count, delivery_status)
+       SELECT $1, v.user_id, v.email, 'pending', NULL, $2, $3, $4, $3, 1, 'queued'
+         FROM unnest($5::uuid[], $6::text[]) AS v(user_id, email)
+       ON CONFLICT (organisation_id, email) WHERE status = 'pending'
+       DO UPDATE SET token_hash = NULL,
+                     invited_by = EXCLUDED.invited_by,
+                     expires_at = EXCLUDED.expires_at,
+                     last_sent_at = EXCLUDED.last_sent_at,
+                     send_count = i.send_count + 1,
+                     delivery_status = 'queued',
+                     delivery_error = NULL
+         WHERE i.last_sent_at IS NULL
+            OR i.last_sent_at <= $7
+            OR (i.expires_at IS NOT NULL AND i.expires_at <= $3)
+       RETURNING i.id, i.email, i.user_id, i.created_at, i.expires_at, i.send_count,
+                 (i.xmax = 0) AS inserted`,
+      [organisationId, principal.userId, now, expiresAt, userIds, emails, cooldownEdge],
+    );
+
+    const changedEmails = new Set(changed.map((row) => row.email));
+    const unchanged = emails.filter((email) => !changedEmails.has(email));
+    const untouched =
+      unchanged.length === 0
+        ? []
+        : await manager.query<InvitationRow[]>(
+            `SELECT id, email, user_id, created_at, expires_at, send_count, false AS inserted
+               FROM invitations
+              WHERE organisation_id = $1 AND email = ANY($2::text[]) AND status = 'pending'`,
+            [organisationId, unchanged],
+          );
+
+    for (const row of changed) {
+      await this.outbox.enqueue(manager, { invitationId: row.id, generation: row.send_count });
+    }
+    await this.audit.record(
+      manager,
+      changed.map((row): AuditRecord => ({
+        organisationId,
+        actorId: principal.userId,
+        action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
+        targetEmail: row.email,
+        invitationId: row.id,
+        requestId: requestId ?? null,
+        createdAt: now,
+      })),
+    );
+    return [...changed, ...untouched];
+  }
+}
