@@ -92,6 +92,13 @@ export class Invitation {
   @Column({ name: 'delivery_attempted_at', type: 'timestamptz', nullable: true })
   deliveryAttemptedAt!: Date | null;
 
+  /**
+   * Set by the mail worker while it sends the current token (`token_hash` not null): until then no
+   * other worker sends this invitation, so one job never goes out twice at the same time.
+   */
+  @Column({ name: 'delivery_lease_until', type: 'timestamptz', nullable: true })
+  deliveryLeaseUntil!: Date | null;
+
   @ManyToOne(() => Organisation, { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'organisation_id' })
   organisation?: Relation<Organisation>;

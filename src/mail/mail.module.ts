@@ -1,14 +1,28 @@
 import { Module } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { InvitationOutbox, type InvitationEmailJob } from './invitation-outbox.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { InvitationDelivery } from './invitation-delivery.service.js';
+import { InvitationEmailRenderer } from './invitation-email.renderer.js';
+import { InvitationOutbox } from './invitation-outbox.js';
+import { MailQueue } from './mail-queue.js';
+import { Mailer } from './mailer.js';
+import { MailWorker } from './mail.worker.js';
+import { PgBossInvitationOutbox } from './pg-boss-invitation-outbox.js';
 
-/** Placeholder until the pg-boss outbox lands: records nothing. */
-class PendingInvitationOutbox extends InvitationOutbox {
-  async enqueue(_manager: EntityManager, _job: InvitationEmailJob): Promise<void> {}
-}
-
+/**
+ * Invitation email delivery: the transactional outbox (pg-boss jobs written by the caller's
+ * transaction), the worker that sends them, the transport (SMTP or .eml files) and the
+ * Handlebars templates.
+ */
 @Module({
-  providers: [{ provide: InvitationOutbox, useClass: PendingInvitationOutbox }],
+  imports: [AuditModule],
+  providers: [
+    MailQueue,
+    Mailer,
+    InvitationEmailRenderer,
+    InvitationDelivery,
+    MailWorker,
+    { provide: InvitationOutbox, useClass: PgBossInvitationOutbox },
+  ],
   exports: [InvitationOutbox],
 })
 export class MailModule {}

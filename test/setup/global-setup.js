@@ -5,9 +5,11 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../dist/src/database/data-source-options.js';
 import { startEmbeddedPostgres } from '../../dist/src/database/embedded-postgres.js';
+import { MAIL_QUEUE_SCHEMA, installMailQueues } from '../../dist/src/mail/mail-queue.js';
 
 /** The template every test database is copied from (see test/kit/test-app.ts). */
 export const TEMPLATE_DB = 'brms_test_template';
@@ -47,4 +49,19 @@ export default async function globalSetup() {
   await dataSource.initialize();
   await dataSource.runMigrations();
   await dataSource.destroy();
+
+  // The mail queue's schema (pg-boss installs and migrates its own) goes into the template too, so
+  // each test app finds it ready instead of installing it per database.
+  const boss = new PgBoss({
+    connectionString: url.toString(),
+    schema: MAIL_QUEUE_SCHEMA,
+    max: 1,
+    migrate: true,
+    supervise: false,
+    schedule: false,
+  });
+  boss.on('error', (error) => console.error(error));
+  await boss.start();
+  await installMailQueues(boss);
+  await boss.stop({ graceful: false, close: true });
 }

@@ -1,0 +1,74 @@
+import { AppConfig } from '../config/app-config.js';
+import { loadConfig, type RawEnv } from '../config/config.schema.js';
+import { InvitationEmailRenderer, formatExpiry } from './invitation-email.renderer.js';
+
+const config = (env: RawEnv = {}) =>
+  AppConfig.from(loadConfig({ APP_URL: 'https://brms.example.com/', ...env }, 'x'.repeat(32)));
+
+const view = {
+  organisationName: 'Acme & <Partners>',
+  inviterEmail: 'owner@acme.test',
+  expiresAt: new Date('2026-12-03T14:05:00Z'),
+  token: 'tok_EN-abc123',
+};
+
+describe('InvitationEmailRenderer', () => {
+  it('names the organisation and the inviter, shows the expiry and carries the accept link', () => {
+    const email = new InvitationEmailRenderer(config()).render(view);
+    const link = 'https://brms.example.com/invitations/accept?token=tok_EN-abc123';
+
+    expect(email.subject).toBe('You are invited to join Acme & <Partners> on BRMS');
+    expect(email.text).toBe(
+      [
+        'owner@acme.test has invited you to join Acme & <Partners> on BRMS.',
+        '',
+        'Accept the invitation:',
+        link,
+        '',
+        'This link expires on 3 December 2026 at 14:05 UTC.',
+        '',
+        'If you did not expect this invitation, you can ignore this email.',
+        '',
+      ].join('\n'),
+    );
+
+    expect(email.html).toMatch(/^<!doctype html>/);
+    // Escaped in HTML, including inside the link (`=` becomes an entity browsers decode).
+    expect(email.html).toContain('Acme &amp; &lt;Partners&gt;');
+    expect(email.html).not.toContain('<Partners>');
+    expect(email.html).toContain(`href="${link.replace('=', '&#x3D;')}"`);
+    expect(email.html).toContain('<strong>owner@acme.test</strong> has invited you');
+    expect(email.html).toContain('This link expires on 3 December 2026 at 14:05 UTC.');
+  });
+
+  it('omits an unknown inviter and says when the link does not expire', () => {
+    const email = new InvitationEmailRenderer(config()).render({
+      ...view,
+      inviterEmail: null,
+      expiresAt: null,
+    });
+    for (const part of [email.text, email.html]) {
+      expect(part).toContain('You have been invited');
+      expect(part).toContain('This link does not expire.');
+      expect(part).not.toContain('owner@acme.test');
+      expect(part).not.toContain('expires on');
+    }
+  });
+
+  it('takes the subject from MAIL_SUBJECT, on one line', () => {
+    const renderer = new InvitationEmailRenderer(
+      config({ MAIL_SUBJECT: '{{inviterEmail}}\r\ninvited you to {{organisationName}}' }),
+    );
+    expect(renderer.render(view).subject).toBe('owner@acme.test invited you to Acme & <Partners>');
+  });
+
+  it('refuses to start with a subject naming an unknown variable', () => {
+    expect(
+      () => new InvitationEmailRenderer(config({ MAIL_SUBJECT: 'Join {{organisation}}' })),
+    ).toThrow(/MAIL_SUBJECT/);
+  });
+
+  it('formats the expiry in UTC', () => {
+    expect(formatExpiry(new Date('2027-01-09T00:30:00Z'))).toBe('9 January 2027 at 00:30 UTC');
+  });
+});

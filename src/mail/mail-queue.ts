@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config.js';
+import type { InvitationEmailJob } from './invitation-outbox.js';
+
+/** pg-boss keeps its tables in their own schema, away from the entities' migrations. */
+export const MAIL_QUEUE_SCHEMA = 'pgboss';
+export const INVITATION_EMAIL_QUEUE = 'invitation-email';
+/** Jobs whose every attempt failed land here; its worker marks the invitation `failed`. */
+export const INVITATION_EMAIL_DEAD_LETTER_QUEUE = 'invitation-email-dead';
+
+/**
+ * Creates the queues (idempotent). Retry and expiry settings travel with each job instead (see
+ * `jobOptions`), so changing the configuration applies to the next job without a queue update.
+ */
+export async function installMailQueues(boss: PgBoss): Promise<void> {
+  // The dead-letter queue first: the main queue's row references it.
+  await boss.createQueue(INVITATION_EMAIL_DEAD_LETTER_QUEUE, {
+    name: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
+  });
+  await boss.createQueue(INVITATION_EMAIL_QUEUE, {
+    name: INVITATION_EMAIL_QUEUE,
+    deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
+  });
+}
+
+/**
+ * The job id is derived from the invitation and its generation, so enqueuing the same email twice
+ * (a retried transaction, a caller calling twice) inserts one job: pg-boss inserts with
+ * ON CONFLICT DO NOTHING on the id. Formatted as a UUID (version 8: custom).
+ */
+export function jobIdFor(job: InvitationEmailJob): string {
+  const h = createHash('sha256')
+    .update(`${INVITATION_EMAIL_QUEUE}:${job.invitationId}:${job.generation}`)
+    .digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * How long one worker may hold an invitation while it sends (the row's `delivery_lease_until`):
+ * longer than a send can take, which MAIL_SEND_TIMEOUT bounds.
+ */
+export function deliveryLeaseMs(config: AppConfig): number {
+  return config.mail.sendTimeoutMs + 30_000;
+}
+
+/** pg-boss's own timeout for an active job; past it, maintenance fails the job so it is retried. */
+function expireInSeconds(config: AppConfig): number {
+  return Math.ceil(deliveryLeaseMs(config) / 1000) + 30;
+}
+
+/** Adapts a TypeORM transaction to pg-boss's `db` option, so a job commits with the caller. */
+export function transactionDb(manager: EntityManager): PgBoss.Db {
+  const runner = manager.queryRunner;
+  if (!runner?.isTransactionActive) {
+    throw new Error(
+      'InvitationOutbox.enqueue needs the EntityManager of an open transaction (dataSource.transaction(manager => ...))',
+    );
+  }
+  return {
+    executeSql: async (text: string, values: unknown[]) => {
+      const result = await runner.query(text, values, true);
+      return { rows: result.records ?? [] };
+    },
+  };
+}
+
+type JobData = InvitationEmailJob & Record<string, unknown>;
+export type MailJob = PgBoss.JobWithMetadata<InvitationEmailJob>;
+
+/**
+ * The pg-boss instance of this process: installs its schema and queues at start (pg-boss migrates
+ * itself, outside TypeORM's migrations), and closes its pool after the worker has drained.
+ */
+@Injectable()
+export class MailQueue implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('MailQueue');
+  readonly boss: PgBoss;
+
+  constructor(private readonly config: AppConfig) {
+    const { url } = config.database;
+    if (!url) throw new Error('MailQueue needs DATABASE_URL');
+    this.boss = new PgBoss({
+      connectionString: url,
+      application_name: 'brms-mail',
+      schema: MAIL_QUEUE_SCHEMA,
+      // The worker's fetches, its completions in flight, and maintenance.
+      max: config.mail.concurrency + 3,
+      migrate: true,
+      // Maintenance (expiring jobs whose worker died, archiving) runs where a worker runs.
+      supervise: config.mail.workerEnabled,
+      schedule: false,
+    });
+    this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.boss.start();
+    await installMailQueues(this.boss);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // The worker has stopped in onModuleDestroy; nothing is in flight by now.
+    await this.boss.stop({ graceful: false, close: true });
+  }
+
+  /** Inserts the job through the caller's transaction; nothing is visible until it commits. */
+  async enqueue(manager: EntityManager, job: InvitationEmailJob): Promise<void> {
+    const data: JobData = { invitationId: job.invitationId, generation: job.generation };
+    await this.boss.send(INVITATION_EMAIL_QUEUE, data, {
+      id: jobIdFor(job),
+      db: transactionDb(manager),
+      retryLimit: this.config.mail.maxAttempts - 1,
+      retryDelay: this.config.mail.retryDelaySeconds,
+      retryBackoff: this.config.mail.retryBackoff,
+      expireInSeconds: expireInSeconds(this.config),
+      deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
+    });
+  }
+
+  /** Claims up to `count` jobs (FOR UPDATE SKIP LOCKED: no two workers get the same job). */
+  async fetch(queue: string, count: number): Promise<MailJob[]> {
+    return this.boss.fetch<InvitationEmailJob>(queue, {
+      batchSize: count,
+      includeMetadata: true,
+    });
+  }
+
+  async complete(queue: string, id: string): Promise<void> {
+    await this.boss.complete(queue, id);
+  }
+
+  /** Fails the job: retried after the backoff, or moved to the dead-letter queue when exhausted. */
+  async fail(queue: string, id: string, message: string): Promise<void> {
+    await this.boss.fail(queue, id, { message });
+  }
+}

@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { InvitationOutbox, type InvitationEmailJob } from './invitation-outbox.js';
+import { MailQueue } from './mail-queue.js';
+
+/**
+ * The outbox on pg-boss: the job row is written by the caller's transaction, so it exists exactly
+ * when the invitation change does. A rolled-back request leaves no job; a committed one always
+ * has its job, whatever happens to the process next.
+ */
+@Injectable()
+export class PgBossInvitationOutbox extends InvitationOutbox {
+  constructor(private readonly queue: MailQueue) {
+    super();
+  }
+
+  async enqueue(manager: EntityManager, job: InvitationEmailJob): Promise<void> {
+    await this.queue.enqueue(manager, job);
+  }
+}
