@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AuditLogController } from './audit-log.controller.js';
+import { AuditLogQueryService } from './audit-log-query.service.js';
 import { AuditService } from './audit.service.js';
 
 @Module({
-  providers: [AuditService],
+  controllers: [AuditLogController],
+  providers: [AuditService, AuditLogQueryService],
   exports: [AuditService],
 })
 export class AuditModule {}

@@ -1,12 +1,15 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { MailModule } from '../mail/mail.module.js';
-import { UsersInvitationsController } from './invitations.controller.js';
+import { InvitationAcceptanceService } from './invitation-acceptance.service.js';
+import { InvitationsController } from './invitations.controller.js';
+import { UserInvitationsController } from './user-invitations.controller.js';
+import { InvitationsQueryService } from './invitations-query.service.js';
 import { InvitationsService } from './invitations.service.js';
 
 @Module({
   imports: [AuditModule, MailModule],
-  controllers: [UsersInvitationsController],
-  providers: [InvitationsService],
+  controllers: [UserInvitationsController, InvitationsController],
+  providers: [InvitationsService, InvitationsQueryService, InvitationAcceptanceService],
 })
 export class InvitationsModule {}

@@ -7,6 +7,7 @@ import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { retryOnConflict } from '../database/retry.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { InvitationOutbox } from '../mail/invitation-outbox.js';
 import { OrganisationMember } from '../organisations/organisation-member.entity.js';
 import { User } from '../users/user.entity.js';
@@ -16,7 +17,7 @@ export interface InvitationView {
   id: string;
   email: string;
   userId: string;
-  status: 'pending';
+  status: 'pending' | 'accepted';
   createdAt: Date;
   expiresAt: Date | null;
 }
@@ -44,6 +45,7 @@ export class InvitationsService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly rateLimits: RateLimitService,
   ) {}
 
   /**
@@ -60,23 +62,20 @@ export class InvitationsService {
     const ordered = normaliseEmails(emails);
     // Rows are locked in one global order, so two requests with overlapping lists cannot deadlock.
     const sorted = [...ordered].sort();
-    const rows = await retryOnConflict(() =>
-      this.dataSource.transaction((manager) =>
-        this.inviteInTransaction(manager, principal, sorted, requestId),
-      ),
-    );
+    await this.rateLimits.consume('invitations', principal.organisationId, ordered.length);
+    let rows: InvitationRow[];
+    try {
+      rows = await retryOnConflict(() =>
+        this.dataSource.transaction((manager) =>
+          this.inviteInTransaction(manager, principal, sorted, requestId),
+        ),
+      );
+    } catch (error) {
+      await this.rateLimits.refund('invitations', principal.organisationId, ordered.length);
+      throw error;
+    }
     const byEmail = new Map(rows.map((row) => [row.email, row]));
-    return ordered.map((email) => {
-      const row = byEmail.get(email)!;
-      return {
-        id: row.id,
-        email: row.email,
-        userId: row.user_id,
-        status: 'pending',
-        createdAt: row.created_at,
-        expiresAt: row.expires_at,
-      };
-    });
+    return ordered.map((email) => toView(byEmail.get(email)!, 'pending'));
   }
 
   private async inviteInTransaction(
@@ -200,4 +199,112 @@ export class InvitationsService {
     );
     return [...changed, ...untouched];
   }
+
+  /**
+   * Sends the invitation again (always: the cooldown guards only inviteUsers): new expiry, the old
+   * link dead at once, a new email queued. 404 when this organisation has no pending (or expired)
+   * invitation for the user; 409 when it was accepted.
+   */
+  async resend(principal: Principal, userId: string, requestId?: string): Promise<InvitationView> {
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const { ttlMs } = this.config.invitations;
+      // TypeORM answers UPDATE … RETURNING with [rows, rowCount].
+      const [[row]] = await manager.query<[InvitationRow[], number]>(
+        `UPDATE invitations
+            SET token_hash = NULL, invited_by = $3, expires_at = $4, last_sent_at = $5,
+                send_count = send_count + 1, delivery_status = 'queued', delivery_error = NULL
+          WHERE organisation_id = $1 AND user_id = $2 AND status = 'pending'
+          RETURNING id, email, user_id, created_at, expires_at, send_count, false AS inserted`,
+        [
+          principal.organisationId,
+          userId,
+          principal.userId,
+          ttlMs === null ? null : new Date(now.getTime() + ttlMs),
+          now,
+        ],
+      );
+      if (!row) throw await this.noPendingInvitation(manager, principal.organisationId, userId);
+      await this.outbox.enqueue(manager, { invitationId: row.id, generation: row.send_count });
+      await this.audit.record(manager, [
+        {
+          organisationId: principal.organisationId,
+          actorId: principal.userId,
+          action: 'invitation.resent',
+          targetEmail: row.email,
+          invitationId: row.id,
+          requestId: requestId ?? null,
+          createdAt: now,
+        },
+      ]);
+      return toView(row, 'pending');
+    });
+  }
+
+  /**
+   * Withdraws a pending invitation: the link dies, a queued email is not sent (the worker re-reads
+   * the status), and the `invited` membership goes. 404 when nothing is pending.
+   */
+  async revoke(principal: Principal, userId: string, requestId?: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const [[row]] = await manager.query<[{ id: string; email: string }[], number]>(
+        // A queued email will not go out (the worker skips revoked invitations): say so.
+        `UPDATE invitations SET status = 'revoked', revoked_at = $3, token_hash = NULL,
+                delivery_status = CASE WHEN delivery_status = 'queued' THEN NULL ELSE delivery_status END
+          WHERE organisation_id = $1 AND user_id = $2 AND status = 'pending'
+          RETURNING id, email`,
+        [principal.organisationId, userId, now],
+      );
+      if (!row) throw notFound();
+      await manager.query(
+        `DELETE FROM organisation_members
+          WHERE organisation_id = $1 AND user_id = $2 AND type = 'invited'`,
+        [principal.organisationId, userId],
+      );
+      await this.audit.record(manager, [
+        {
+          organisationId: principal.organisationId,
+          actorId: principal.userId,
+          action: 'invitation.revoked',
+          targetEmail: row.email,
+          invitationId: row.id,
+          requestId: requestId ?? null,
+          createdAt: now,
+        },
+      ]);
+    });
+  }
+
+  private async noPendingInvitation(
+    manager: EntityManager,
+    organisationId: string,
+    userId: string,
+  ): Promise<ProblemException> {
+    const accepted = await manager.query<unknown[]>(
+      `SELECT 1 FROM invitations
+        WHERE organisation_id = $1 AND user_id = $2 AND status = 'accepted' LIMIT 1`,
+      [organisationId, userId],
+    );
+    return accepted.length > 0
+      ? new ProblemException(409, { detail: 'This invitation has already been accepted' })
+      : notFound();
+  }
+}
+
+function notFound(): ProblemException {
+  return new ProblemException(404, {
+    detail: 'This organisation has no pending invitation for that user',
+  });
+}
+
+function toView(row: InvitationRow, status: InvitationView['status']): InvitationView {
+  return {
+    id: row.id,
+    email: row.email,
+    userId: row.user_id,
+    status,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
 }

@@ -1,15 +1,28 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { RequestId } from '../common/request-id.decorator.js';
+import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import { InvitationDto, toInvitationDto } from './dto/invitation.dto.js';
 import { InviteUsersDto } from './dto/invite-users.dto.js';
 import { InvitationsService } from './invitations.service.js';
 
+const userIdParam = new ParseUUIDPipe({ version: undefined });
+
+/** The `User` operations: invite, resend and revoke. */
 @Controller('api/users')
 @ApiTags('User')
-export class UsersInvitationsController {
+export class UserInvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Post()
@@ -22,7 +35,17 @@ export class UsersInvitationsController {
       'Sends invitation emails to the specified email addresses to join the organisation.',
   })
   @ApiBody({ type: InviteUsersDto, required: true })
-  @ApiOkResponse({ type: [InvitationDto], description: 'List of created invitations' })
+  // The reference puts the description on the array schema too; `type: [Dto]` would not.
+  @ApiExtraModels(InvitationDto)
+  @ApiOkResponse({
+    description: 'List of created invitations',
+    schema: {
+      type: 'array',
+      items: { $ref: getSchemaPath(InvitationDto) },
+      description: 'List of created invitations',
+    },
+  })
+  @ApiProblemResponses(400, 409, 413, 415)
   async inviteUsers(
     @CurrentPrincipal() principal: Principal,
     @Body() body: InviteUsersDto,
@@ -30,5 +53,44 @@ export class UsersInvitationsController {
   ): Promise<InvitationDto[]> {
     const invitations = await this.invitations.invite(principal, body.emails, requestId);
     return invitations.map(toInvitationDto);
+  }
+
+  @Post(':userId/invitation')
+  @HttpCode(200)
+  @InternalAuth('invitations:manage')
+  @ApiOperation({
+    operationId: 'resendInvitation',
+    summary: 'Resend invitation',
+    description:
+      'Sends or resends an invitation email to a user who has been invited but not yet accepted.',
+  })
+  @ApiParam({ name: 'userId', format: 'uuid', description: 'ID of the invited user' })
+  @ApiOkResponse({ type: InvitationDto, description: 'The invitation, with its new expiry' })
+  @ApiProblemResponses(400, 404, 409)
+  async resendInvitation(
+    @CurrentPrincipal() principal: Principal,
+    @Param('userId', userIdParam) userId: string,
+    @RequestId() requestId: string | undefined,
+  ): Promise<InvitationDto> {
+    return toInvitationDto(await this.invitations.resend(principal, userId, requestId));
+  }
+
+  @Delete(':userId/invitation')
+  @HttpCode(204)
+  @InternalAuth('invitations:manage')
+  @ApiOperation({
+    operationId: 'revokeInvitation',
+    summary: 'Revoke invitation',
+    description: 'Revokes a pending invitation.',
+  })
+  @ApiParam({ name: 'userId', format: 'uuid', description: 'ID of the invited user' })
+  @ApiNoContentResponse({ description: 'The invitation was revoked' })
+  @ApiProblemResponses(400, 404)
+  async revokeInvitation(
+    @CurrentPrincipal() principal: Principal,
+    @Param('userId', userIdParam) userId: string,
+    @RequestId() requestId: string | undefined,
+  ): Promise<void> {
+    await this.invitations.revoke(principal, userId, requestId);
   }
 }

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service.js';
+import { Clock } from '../common/clock.js';
+import { ProblemException } from '../errors/problem.js';
+import { hashInvitationToken } from '../mail/invitation-token.js';
+import type { InvitationStatus } from './invitation.entity.js';
+import type { InvitationView } from './invitations.service.js';
+
+interface LockedInvitation {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  email: string;
+  status: InvitationStatus;
+  created_at: Date;
+  expires_at: Date | null;
+}
+
+/** Accepting an invitation with the token from its email. */
+@Injectable()
+export class InvitationAcceptanceService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Single use and atomic: the invitation row is locked, so of two concurrent accepts one wins and
+   * the other sees `accepted` (409). Unknown or revoked (its hash cleared) → 404; expired → 410.
+   */
+  async accept(token: string, requestId?: string): Promise<InvitationView> {
+    return this.dataSource.transaction(async (manager) => {
+      const now = this.clock.now();
+      const [invitation] = await manager.query<LockedInvitation[]>(
+        `SELECT id, organisation_id, user_id, email, status, created_at, expires_at
+           FROM invitations WHERE token_hash = $1 FOR UPDATE`,
+        [hashInvitationToken(token)],
+      );
+      if (!invitation || invitation.status === 'revoked') {
+        throw new ProblemException(404, { detail: 'This invitation link is not valid' });
+      }
+      if (invitation.status === 'accepted') {
+        throw new ProblemException(409, { detail: 'This invitation has already been accepted' });
+      }
+      if (
+        invitation.status === 'expired' ||
+        (invitation.expires_at !== null && invitation.expires_at <= now)
+      ) {
+        throw new ProblemException(410, {
+          detail: 'This invitation has expired; ask for a new one',
+        });
+      }
+      await manager.query(
+        `UPDATE invitations SET status = 'accepted', accepted_at = $2 WHERE id = $1`,
+        [invitation.id, now],
+      );
+      await manager.query(
+        `UPDATE organisation_members SET type = 'member', updated_at = $3
+          WHERE organisation_id = $1 AND user_id = $2 AND type = 'invited'`,
+        [invitation.organisation_id, invitation.user_id, now],
+      );
+      await this.audit.record(manager, [
+        {
+          organisationId: invitation.organisation_id,
+          actorId: invitation.user_id,
+          action: 'invitation.accepted',
+          targetEmail: invitation.email,
+          invitationId: invitation.id,
+          requestId: requestId ?? null,
+          createdAt: now,
+        },
+      ]);
+      return {
+        id: invitation.id,
+        email: invitation.email,
+        userId: invitation.user_id,
+        status: 'accepted',
+        createdAt: invitation.created_at,
+        expiresAt: invitation.expires_at,
+      };
+    });
+  }
+}

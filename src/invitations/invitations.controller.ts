@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, InternalAuth, Public } from '../auth/auth.decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { RequestId } from '../common/request-id.decorator.js';
+import { ApiProblemResponses } from '../errors/problem-details.dto.js';
+import { RateLimit } from '../rate-limit/rate-limit.guard.js';
+import { AcceptInvitationDto } from './dto/accept-invitation.dto.js';
+import {
+  InvitationPageDto,
+  ListInvitationsQueryDto,
+  toInvitationListItemDto,
+} from './dto/invitation-list.dto.js';
+import { InvitationDto, toInvitationDto } from './dto/invitation.dto.js';
+import { InvitationAcceptanceService } from './invitation-acceptance.service.js';
+import { InvitationsQueryService } from './invitations-query.service.js';
+
+/** The `Invitation` operations: list, and accept (public: the token is the credential). */
+@Controller('api/invitations')
+@ApiTags('Invitation')
+export class InvitationsController {
+  constructor(
+    private readonly query: InvitationsQueryService,
+    private readonly acceptance: InvitationAcceptanceService,
+  ) {}
+
+  @Get()
+  @InternalAuth('invitations:manage')
+  @ApiOperation({
+    operationId: 'listInvitations',
+    summary: 'List invitations',
+    description: "Lists the organisation's invitations, newest first, a page at a time.",
+  })
+  @ApiOkResponse({ type: InvitationPageDto, description: 'A page of invitations' })
+  @ApiProblemResponses(400)
+  async listInvitations(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListInvitationsQueryDto,
+  ): Promise<InvitationPageDto> {
+    const page = await this.query.list(principal.organisationId, query);
+    return {
+      items: page.rows.map((row) => toInvitationListItemDto(row, page.now)),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  @Post('accept')
+  @HttpCode(200)
+  @Public()
+  @RateLimit('accept')
+  @ApiOperation({
+    operationId: 'acceptInvitation',
+    summary: 'Accept invitation',
+    description:
+      'Accepts an invitation with the token from its email and makes the user a member. Single use.',
+  })
+  @ApiOkResponse({ type: InvitationDto, description: 'The accepted invitation' })
+  @ApiProblemResponses(400, 404, 409, 410)
+  async acceptInvitation(
+    @Body() body: AcceptInvitationDto,
+    @RequestId() requestId: string | undefined,
+  ): Promise<InvitationDto> {
+    return toInvitationDto(await this.acceptance.accept(body.token, requestId));
+  }
+}

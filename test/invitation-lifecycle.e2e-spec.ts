@@ -1,0 +1,496 @@
+import request from 'supertest';
+import { Clock } from '../src/common/clock.js';
+import { AppConfig } from '../src/config/app-config.js';
+import { newInvitationToken } from '../src/mail/invitation-token.js';
+import { authHeader, seedMember, type Member } from './kit/auth.js';
+import { configWith } from './kit/config.js';
+import { TestClock } from './kit/clock.js';
+import { expectToMatchReference, referenceResponseValidator } from './kit/contract.js';
+import { acceptLinkIn } from './kit/mailbox.js';
+import { createTestApp, type TestApp } from './kit/test-app.js';
+
+const DAY = 24 * 3600 * 1000;
+const START = new Date(Math.floor(Date.now() / 1000) * 1000);
+const seedSchema = referenceResponseValidator('/api/users', 'post', '200');
+
+describe('invitation lifecycle', () => {
+  let t: TestApp;
+  let owner: Member;
+  let auth: string;
+  const clock = new TestClock(START);
+
+  beforeAll(async () => {
+    t = await createTestApp({ override: (b) => b.overrideProvider(Clock).useValue(clock) });
+    owner = await seedMember(t.dataSource, { email: 'owner@lifecycle.test', type: 'owner' });
+    auth = await authHeader(owner, { expiresIn: (60 * DAY) / 1000 });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(() => clock.set(START));
+
+  const http = () => request(t.server);
+  const invite = async (email: string) =>
+    (
+      await http()
+        .post('/api/users')
+        .set('Authorization', auth)
+        .send({ emails: [email] })
+        .expect(200)
+    ).body[0] as { id: string; userId: string; email: string };
+
+  /** What the mail worker does when it sends: a fresh token whose hash is stored. */
+  const deliver = async (invitationId: string) => {
+    const { token, hash } = newInvitationToken();
+    await t.dataSource.query(`UPDATE invitations SET token_hash = $1 WHERE id = $2`, [
+      hash,
+      invitationId,
+    ]);
+    return token;
+  };
+
+  const accept = (token: string) => http().post('/api/invitations/accept').send({ token });
+
+  describe('accept', () => {
+    it('makes the invited user a member, once', async () => {
+      const inv = await invite('accept-me@example.com');
+      const token = await deliver(inv.id);
+      const res = await accept(token).expect(200);
+      expect(res.body).toMatchObject({ id: inv.id, status: 'accepted', userId: inv.userId });
+      expectToMatchReference(seedSchema, [res.body]);
+      const [member] = await t.dataSource.query(
+        `SELECT type, status FROM organisation_members WHERE organisation_id = $1 AND user_id = $2`,
+        [owner.organisationId, inv.userId],
+      );
+      expect(member).toEqual({ type: 'member', status: 'active' });
+      const second = await accept(token).expect(409);
+      expect(second.headers['content-type']).toMatch(/problem\+json/);
+    });
+
+    it('404 for an unknown token, 400 for something that is not a token', async () => {
+      await accept(newInvitationToken().token).expect(404);
+      const bad = await accept('short').expect(400);
+      expect(bad.body.errors[0].path).toBe('token');
+    });
+
+    it('410 after the expiry', async () => {
+      const inv = await invite('late@example.com');
+      const token = await deliver(inv.id);
+      clock.advance(7 * DAY + 1000);
+      await accept(token).expect(410);
+    });
+
+    it('two parallel accepts: one 200, one 409', async () => {
+      const inv = await invite('parallel@example.com');
+      const token = await deliver(inv.id);
+      const statuses = (await Promise.all([accept(token), accept(token)])).map((r) => r.status);
+      expect(statuses.sort()).toEqual([200, 409]);
+    });
+
+    it('accepting later gives the user the member role, so they may not invite', async () => {
+      const inv = await invite('new-member@example.com');
+      await accept(await deliver(inv.id)).expect(200);
+      const memberAuth = await authHeader({ ...owner, userId: inv.userId });
+      await http()
+        .post('/api/users')
+        .set('Authorization', memberAuth)
+        .send({ emails: ['x@example.com'] })
+        .expect(403);
+    });
+  });
+
+  describe('resend', () => {
+    it('queues a new email, kills the old link, and extends the expiry', async () => {
+      const inv = await invite('resend@example.com');
+      const oldToken = await deliver(inv.id);
+      clock.advance(DAY);
+      const res = await http()
+        .post(`/api/users/${inv.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(200);
+      expectToMatchReference(seedSchema, [res.body]);
+      expect(res.body).toMatchObject({
+        id: inv.id,
+        status: 'pending',
+        expiresAt: new Date(START.getTime() + 8 * DAY).toISOString(),
+      });
+      const [row] = await t.dataSource.query(
+        `SELECT send_count, token_hash, delivery_status FROM invitations WHERE id = $1`,
+        [inv.id],
+      );
+      expect(row).toEqual({ send_count: 2, token_hash: null, delivery_status: 'queued' });
+      await accept(oldToken).expect(404);
+      const newToken = await deliver(inv.id);
+      await accept(newToken).expect(200);
+    });
+
+    it('ignores the cooldown (an explicit resend always sends)', async () => {
+      const inv = await invite('resend-now@example.com');
+      await http()
+        .post(`/api/users/${inv.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(200);
+      const [row] = await t.dataSource.query(`SELECT send_count FROM invitations WHERE id = $1`, [
+        inv.id,
+      ]);
+      expect(row.send_count).toBe(2);
+    });
+
+    it('409 once accepted, 404 for a user without an invitation, 400 for a non-UUID', async () => {
+      const inv = await invite('resend-accepted@example.com');
+      await accept(await deliver(inv.id)).expect(200);
+      await http()
+        .post(`/api/users/${inv.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(409);
+      await http()
+        .post(`/api/users/${owner.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(404);
+      await http().post(`/api/users/not-a-uuid/invitation`).set('Authorization', auth).expect(400);
+    });
+  });
+
+  describe('revoke', () => {
+    it('revokes: 204, link dead, membership gone, second revoke 404', async () => {
+      const inv = await invite('revoke@example.com');
+      const token = await deliver(inv.id);
+      await http()
+        .delete(`/api/users/${inv.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(204);
+      const [row] = await t.dataSource.query(
+        `SELECT status, token_hash, revoked_at FROM invitations WHERE id = $1`,
+        [inv.id],
+      );
+      expect(row).toMatchObject({ status: 'revoked', token_hash: null });
+      expect(row.revoked_at).not.toBeNull();
+      const members = await t.dataSource.query(
+        `SELECT 1 FROM organisation_members WHERE organisation_id = $1 AND user_id = $2`,
+        [owner.organisationId, inv.userId],
+      );
+      expect(members).toEqual([]);
+      await accept(token).expect(404);
+      await http()
+        .delete(`/api/users/${inv.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(404);
+    });
+
+    it('the address can be invited again after a revoke', async () => {
+      const first = await invite('again-after-revoke@example.com');
+      await http()
+        .delete(`/api/users/${first.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(204);
+      const second = await invite('again-after-revoke@example.com');
+      expect(second.id).not.toBe(first.id);
+      expect(second.userId).toBe(first.userId);
+    });
+  });
+
+  describe('scoping and roles', () => {
+    it("another organisation's user is a 404, never a 403", async () => {
+      const other = await seedMember(t.dataSource, {
+        email: 'other-owner@example.com',
+        organisationName: 'Other',
+      });
+      const otherAuth = await authHeader(other);
+      const theirs = (
+        await http()
+          .post('/api/users')
+          .set('Authorization', otherAuth)
+          .send({ emails: ['theirs@example.com'] })
+          .expect(200)
+      ).body[0];
+      await http()
+        .post(`/api/users/${theirs.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(404);
+      await http()
+        .delete(`/api/users/${theirs.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(404);
+      const mine = await http()
+        .get('/api/invitations?limit=100')
+        .set('Authorization', auth)
+        .expect(200);
+      expect(mine.body.items.map((i: { email: string }) => i.email)).not.toContain(
+        'theirs@example.com',
+      );
+    });
+
+    it.each(['member', 'author'] as const)(
+      'a %s may not list, resend, revoke or read the audit log',
+      async (type) => {
+        const m = await seedMember(t.dataSource, {
+          email: `${type}@lifecycle.test`,
+          organisationId: owner.organisationId,
+          type,
+        });
+        const a = await authHeader(m);
+        await http().get('/api/invitations').set('Authorization', a).expect(403);
+        await http().get('/api/audit-log').set('Authorization', a).expect(403);
+        await http().post(`/api/users/${m.userId}/invitation`).set('Authorization', a).expect(403);
+        await http()
+          .delete(`/api/users/${m.userId}/invitation`)
+          .set('Authorization', a)
+          .expect(403);
+      },
+    );
+  });
+
+  describe('list', () => {
+    it('lists with delivery details and derives expired', async () => {
+      const inv = await invite('listed@example.com');
+      clock.advance(8 * DAY);
+      const res = await http()
+        .get('/api/invitations')
+        .query({ search: 'LISTED@' })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(res.body.items).toEqual([
+        {
+          id: inv.id,
+          email: 'listed@example.com',
+          status: 'expired',
+          userId: inv.userId,
+          createdAt: START.toISOString(),
+          expiresAt: new Date(START.getTime() + 7 * DAY).toISOString(),
+          deliveryStatus: 'queued',
+          lastSentAt: START.toISOString(),
+          invitedBy: owner.userId,
+          acceptedAt: null,
+        },
+      ]);
+      expect(res.body.nextCursor).toBeNull();
+      const expired = await http()
+        .get('/api/invitations')
+        .query({ status: 'expired', limit: 100 })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(expired.body.items.map((i: { id: string }) => i.id)).toContain(inv.id);
+      const pending = await http()
+        .get('/api/invitations')
+        .query({ status: 'pending', limit: 100 })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(pending.body.items.map((i: { id: string }) => i.id)).not.toContain(inv.id);
+    });
+
+    it('treats search wildcards literally', async () => {
+      await invite('percent_sign@example.com');
+      const res = await http()
+        .get('/api/invitations')
+        .query({ search: '%' })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(res.body.items).toEqual([]);
+    });
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=abc', 'limit'],
+      ['status=unknown', 'status'],
+      ['cursor=garbage', 'cursor'],
+      ['surprise=1', 'surprise'],
+    ])('refuses %s with 400 naming the field', async (query, path) => {
+      const res = await http()
+        .get(`/api/invitations?${query}`)
+        .set('Authorization', auth)
+        .expect(400);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    });
+
+    it('pages through 250 invitations exactly once while new ones arrive', async () => {
+      const org = await seedMember(t.dataSource, {
+        email: 'pager@example.com',
+        organisationName: 'Pager',
+      });
+      const pagerAuth = await authHeader(org);
+      const [{ id: userId }] = await t.dataSource.query(
+        `INSERT INTO users (email) VALUES ('paged@example.com') RETURNING id`,
+      );
+      // Same created_at for runs of rows, so the id tie-breaker is exercised too.
+      await t.dataSource.query(
+        `INSERT INTO invitations (organisation_id, user_id, email, status, created_at)
+         SELECT $1, $2, 'paged-' || g || '@example.com', 'accepted', $3::timestamptz - (g / 5) * interval '1 second'
+           FROM generate_series(1, 250) AS g`,
+        [org.organisationId, userId, START],
+      );
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let page = 0;
+      do {
+        const res: request.Response = await http()
+          .get('/api/invitations')
+          .query({ limit: 37, ...(cursor ? { cursor } : {}) })
+          .set('Authorization', pagerAuth)
+          .expect(200);
+        seen.push(...res.body.items.map((i: { id: string }) => i.id));
+        cursor = res.body.nextCursor;
+        // Newer invitations arriving between pages must not shift what comes next.
+        await t.dataSource.query(
+          `INSERT INTO invitations (organisation_id, user_id, email, status, created_at)
+           VALUES ($1, $2, $3, 'accepted', $4)`,
+          [
+            org.organisationId,
+            userId,
+            `late-${page}@example.com`,
+            new Date(START.getTime() + 1000 + page),
+          ],
+        );
+        page++;
+      } while (cursor && page < 20);
+      expect(seen).toHaveLength(250);
+      expect(new Set(seen).size).toBe(250);
+    });
+  });
+
+  describe('audit log', () => {
+    it('shows each step of a life, newest first, filterable and paginated', async () => {
+      const inv = await invite('audited@example.com');
+      clock.advance(1000);
+      await http()
+        .post(`/api/users/${inv.userId}/invitation`)
+        .set('Authorization', auth)
+        .expect(200);
+      clock.advance(1000);
+      await accept(await deliver(inv.id)).expect(200);
+      const res = await http()
+        .get('/api/audit-log')
+        .query({ limit: 100 })
+        .set('Authorization', auth)
+        .expect(200);
+      const mine = res.body.items.filter(
+        (e: { invitationId: string }) => e.invitationId === inv.id,
+      );
+      expect(mine.map((e: { action: string }) => e.action)).toEqual([
+        'invitation.accepted',
+        'invitation.resent',
+        'invitation.created',
+      ]);
+      expect(mine[0].actorId).toBe(inv.userId);
+      expect(mine[2]).toMatchObject({ actorId: owner.userId, targetEmail: 'audited@example.com' });
+
+      const accepted = await http()
+        .get('/api/audit-log')
+        .query({ action: 'invitation.accepted', limit: 100 })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(
+        accepted.body.items.every((e: { action: string }) => e.action === 'invitation.accepted'),
+      ).toBe(true);
+
+      const window = await http()
+        .get('/api/audit-log')
+        .query({
+          from: new Date(START.getTime() + 500).toISOString(),
+          to: new Date(START.getTime() + 1500).toISOString(),
+        })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(window.body.items.map((e: { action: string }) => e.action)).toEqual([
+        'invitation.resent',
+      ]);
+
+      const first = await http()
+        .get('/api/audit-log')
+        .query({ limit: 1 })
+        .set('Authorization', auth)
+        .expect(200);
+      const second = await http()
+        .get('/api/audit-log')
+        .query({ limit: 1, cursor: first.body.nextCursor })
+        .set('Authorization', auth)
+        .expect(200);
+      expect(second.body.items[0].id).not.toBe(first.body.items[0].id);
+    });
+
+    it('refuses a malformed time with 400', async () => {
+      const res = await http()
+        .get('/api/audit-log?from=yesterday')
+        .set('Authorization', auth)
+        .expect(400);
+      expect(res.body.errors[0].path).toBe('from');
+    });
+  });
+});
+
+describe('accept rate limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      override: (b) =>
+        b.overrideProvider(AppConfig).useValue(configWith({ RATE_LIMIT_ACCEPT_PER_MINUTE: '3' })),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 429 with Retry-After once a client address has used its attempts', async () => {
+    const attempt = () =>
+      request(t.server).post('/api/invitations/accept').send({ token: newInvitationToken().token });
+    for (let i = 0; i < 3; i++) await attempt().expect(404);
+    const limited = await attempt().expect(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(limited.headers['content-type']).toMatch(/problem\+json/);
+  });
+});
+
+describe('the whole life, through a real SMTP peer', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ mailbox: true });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('invite → email → accept with its token → listed as accepted → audited', async () => {
+    const owner = await seedMember(t.dataSource, { email: 'owner@life.test' });
+    const auth = await authHeader(owner);
+    const [inv] = (
+      await request(t.server)
+        .post('/api/users')
+        .set('Authorization', auth)
+        .send({ emails: ['Newcomer@Life.test'] })
+        .expect(200)
+    ).body;
+
+    const email = await t.mailbox!.waitFor('newcomer@life.test', { timeout: 15_000 });
+    const { token } = acceptLinkIn(email);
+    await request(t.server).post('/api/invitations/accept').send({ token }).expect(200);
+
+    const listed = await request(t.server)
+      .get('/api/invitations')
+      .query({ status: 'accepted' })
+      .set('Authorization', auth)
+      .expect(200);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({
+        id: inv.id,
+        status: 'accepted',
+        deliveryStatus: 'sent',
+        acceptedAt: expect.any(String),
+      }),
+    ]);
+
+    const audit = await request(t.server)
+      .get('/api/audit-log')
+      .set('Authorization', auth)
+      .expect(200);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual([
+      'invitation.accepted',
+      'invitation.created',
+    ]);
+    // The member can now use the API as a member (and, as one, may not invite).
+    await request(t.server)
+      .post('/api/users')
+      .set('Authorization', await authHeader({ ...owner, userId: inv.userId }))
+      .send({ emails: ['x@life.test'] })
+      .expect(403);
+  });
+});
