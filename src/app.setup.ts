@@ -1,5 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { answerClientErrorsWithProblems } from './common/client-error.js';
+import { AppConfig } from './config/app-config.js';
+import { setupOpenApi } from './openapi/openapi-document.js';
 
 /**
  * The Nest application options every entry point (server, tests) uses. Bodies are parsed by
@@ -14,6 +18,13 @@ export const APP_OPTIONS = { bodyParser: false } as const;
  */
 export function configureApp(app: INestApplication): NestExpressApplication {
   const express = app as NestExpressApplication;
+  const { trustProxy, corsOrigins } = express.get(AppConfig).httpSecurity;
   express.disable('x-powered-by');
+  express.set('trust proxy', trustProxy);
+  express.use(helmet());
+  // CORS stays off (no Access-Control-* headers at all) unless origins are configured.
+  if (corsOrigins.length > 0) express.enableCors({ origin: corsOrigins });
+  setupOpenApi(express);
+  answerClientErrorsWithProblems(express.getHttpServer());
   return express;
 }
