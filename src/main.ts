@@ -1,9 +1,13 @@
 import 'reflect-metadata';
+import { ConsoleLogger, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
 import { APP_OPTIONS, configureApp } from './app.setup.js';
 import { ConfigError, loadConfig, readEnvironment } from './config/config.schema.js';
 import { devSecretFor } from './config/dev-secret.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './database/embedded-postgres.js';
+import { demoBanner, prepareDemo } from './demo/demo.js';
+import { DOCS_PATH } from './openapi/openapi-document.js';
 
 async function main(): Promise<void> {
   const env = readEnvironment();
@@ -14,27 +18,40 @@ async function main(): Promise<void> {
     embedded = await startEmbeddedPostgres(config.database.embeddedDir);
     // The app's ConfigModule validates the environment again; hand it the embedded server.
     process.env.DATABASE_URL = embedded.url;
-    console.log(
-      `Embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${config.database.embeddedDir})`,
-    );
   }
 
   // Imported only now: AppModule validates the environment when it is loaded.
   const { AppModule } = await import('./app.module.js');
-  const app = configureApp(await NestFactory.create(AppModule, APP_OPTIONS));
+  // bufferLogs: what Nest logs while it boots waits for the pino logger. Should the boot fail
+  // before there is one, the buffer goes to Nest's console logger: JSON too in production.
+  const app = configureApp(
+    await NestFactory.create(AppModule, {
+      ...APP_OPTIONS,
+      bufferLogs: true,
+      logger: config.nodeEnv === 'production' ? new ConsoleLogger({ json: true }) : undefined,
+    }),
+  );
+  app.useLogger(app.get(Logger));
+  const logger = new NestLogger('Main');
+  if (embedded) {
+    logger.log(
+      `Embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${config.database.embeddedDir}` +
+        `${embedded.owned ? '' : ', started by another process'})`,
+    );
+  }
 
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    console.log(`${signal} received: closing`);
+    logger.log(`${signal} received: closing`);
     void app
       .close()
       .then(() => embedded?.stop())
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          console.error(error);
+          logger.error(error);
           process.exit(1);
         },
       );
@@ -44,7 +61,15 @@ async function main(): Promise<void> {
 
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  console.log(`brms-api listening on ${url}`);
+  logger.log(`brms-api listening on ${url}`);
+  logger.log(`Swagger UI: ${url}/${DOCS_PATH}`);
+
+  // Zero-setup development only: never with a configured database, never in production.
+  if (embedded && config.nodeEnv !== 'production') {
+    const demo = await prepareDemo(app);
+    // Printed, not logged: the log redacts tokens, and this one is meant to be copied.
+    console.log(demoBanner(demo, `${url}/${DOCS_PATH}`));
+  }
 }
 
 main().catch((error: unknown) => {

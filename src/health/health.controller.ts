@@ -1,24 +1,65 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseFilters } from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiProperty,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
+import { HealthCheckFailedFilter } from './health-check-failed.filter.js';
+import { JobQueueHealthIndicator } from './job-queue.health.js';
+
+/**
+ * Terminus's own body. Declared here because @HealthCheck's documentation loads @nestjs/swagger
+ * with a `require` that silently fails under Jest's ESM mode, which would make the served document
+ * differ between tests and production.
+ */
+class HealthResultDto {
+  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'], description: 'Overall status' })
+  status!: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Checks that are up' })
+  info!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Checks that are down' })
+  error!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Every check' })
+  details!: Record<string, unknown>;
+}
+
+/** A check that has not answered by then counts as down: a probe must not hang. */
+const CHECK_TIMEOUT_MS = 1500;
 
 @Public()
+@ApiTags('Infrastructure')
 @Controller('api/health')
+@UseFilters(HealthCheckFailedFilter)
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
+    private readonly jobQueue: JobQueueHealthIndicator,
   ) {}
 
+  /** The process is up and serving HTTP; says nothing about its dependencies. */
   @Get('live')
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({ type: HealthResultDto, description: 'The process is up' })
   live() {
     return this.health.check([]);
   }
 
+  /** 503 while PostgreSQL or the job queue does not answer: take the instance out of rotation. */
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
+  @ApiOkResponse({ type: HealthResultDto, description: 'Ready: database and job queue answer' })
+  @ApiServiceUnavailableResponse({ type: HealthResultDto, description: 'Not ready' })
   ready() {
-    return this.health.check([() => this.db.pingCheck('database', { timeout: 1500 })]);
+    return this.health.check([
+      () => this.db.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
+      () => this.jobQueue.pingCheck('jobQueue').withTimeout(CHECK_TIMEOUT_MS),
+    ]);
   }
 }

@@ -1,0 +1,52 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConfig, readEnvironment } from '../config/config.schema.js';
+import { devSecretFor } from '../config/dev-secret.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../database/embedded-postgres.js';
+import { StderrLogger } from './stderr-logger.js';
+
+/** Progress notes for people: stderr, so stdout stays the command's result alone. */
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+/**
+ * Runs `work` inside a Nest application context built from CliModule, against the database the
+ * server would use: DATABASE_URL, or the embedded PostgreSQL on EMBEDDED_POSTGRES_DIR. When
+ * `npm start` already runs that embedded server, its postmaster.pid leads here and it is reused
+ * (two servers must never open one data directory); otherwise one is started for the command
+ * and stopped after it.
+ */
+export async function withCliContext<T>(
+  work: (context: INestApplicationContext) => Promise<T>,
+): Promise<T> {
+  const env = readEnvironment();
+  const config = loadConfig(env, devSecretFor(env));
+
+  let embedded: EmbeddedServer | undefined;
+  if (!config.database.url) {
+    embedded = await startEmbeddedPostgres(config.database.embeddedDir);
+    process.env.DATABASE_URL = embedded.url;
+    note(
+      embedded.owned
+        ? `Started the embedded PostgreSQL in ${config.database.embeddedDir} for this command`
+        : `Using the embedded PostgreSQL already running on port ${embedded.port}`,
+    );
+  }
+
+  try {
+    // Imported only now: the configuration module validates the environment when it is loaded.
+    const { CliModule } = await import('./cli.module.js');
+    const context = await NestFactory.createApplicationContext(CliModule, {
+      logger: new StderrLogger(),
+      abortOnError: false,
+    });
+    try {
+      return await work(context);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}

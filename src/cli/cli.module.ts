@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { CommonModule } from '../common/common.module.js';
+import { AppConfigModule } from '../config/config.module.js';
+import { DatabaseModule } from '../database/database.module.js';
+import { OrganisationBootstrapService } from './organisation-bootstrap.service.js';
+
+/**
+ * What the CLI's commands need: configuration, the database (migrated on start, like the server)
+ * and token minting. No HTTP, no mail worker.
+ */
+@Module({
+  imports: [AppConfigModule, CommonModule, DatabaseModule, AuthModule],
+  providers: [OrganisationBootstrapService],
+})
+export class CliModule {}

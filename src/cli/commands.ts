@@ -1,0 +1,35 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { InternalTokenService } from '../auth/internal-token.service.js';
+import { CliUsageError } from './input.js';
+import {
+  OrganisationBootstrapService,
+  type OrganisationOwner,
+} from './organisation-bootstrap.service.js';
+
+/** `bootstrap`: a new organisation, its owner, and a token for that owner. */
+export async function bootstrap(
+  context: INestApplicationContext,
+  options: { org: string; owner: string; ttlSeconds: number },
+): Promise<OrganisationOwner & { token: string }> {
+  const owner = await context.get(OrganisationBootstrapService).create(options.org, options.owner);
+  const token = await context.get(InternalTokenService).mint(owner, options.ttlSeconds);
+  return { organisationId: owner.organisationId, userId: owner.userId, token };
+}
+
+/** `token`: a token for an active member of an organisation (not for a pending invitee). */
+export async function token(
+  context: INestApplicationContext,
+  options: { org: string; user: string; ttlSeconds: number },
+): Promise<string> {
+  const member = await context
+    .get(OrganisationBootstrapService)
+    .activeMember(options.org, options.user);
+  if (!member) {
+    throw new CliUsageError(
+      `user ${options.user} is not an active member of organisation ${options.org}`,
+    );
+  }
+  return context
+    .get(InternalTokenService)
+    .mint({ organisationId: member.organisationId, userId: member.userId }, options.ttlSeconds);
+}

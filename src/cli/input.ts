@@ -1,0 +1,45 @@
+import ms, { type StringValue } from 'ms';
+import { inviteEmailProblem } from '../invitations/dto/invite-email.validator.js';
+
+/** Refused input to a CLI command; its message is shown as is. */
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+const MAX_ORGANISATION_NAME = 200;
+const MAX_TTL_SECONDS = 30 * 24 * 3600;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function organisationName(value: string): string {
+  const name = value.trim();
+  if (!name || name.length > MAX_ORGANISATION_NAME) {
+    throw new CliUsageError(`organisation name must be 1 to ${MAX_ORGANISATION_NAME} characters`);
+  }
+  return name;
+}
+
+/** An address the service could also invite; stored lowercased, like every user email. */
+export function ownerEmail(value: string): string {
+  const email = value.trim();
+  const problem = inviteEmailProblem(email);
+  if (problem) throw new CliUsageError(`owner email ${problem}`);
+  return email.toLowerCase();
+}
+
+export function uuid(value: string): string {
+  if (!UUID.test(value)) throw new CliUsageError(`must be a UUID (got "${value}")`);
+  return value.toLowerCase();
+}
+
+/** `1h`, `30m`, `7d` or whole seconds (`3600`) as seconds; 1 second to 30 days. */
+export function ttlSeconds(value: string): number {
+  const millis = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
+  const seconds = typeof millis === 'number' ? Math.floor(millis / 1000) : NaN;
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) {
+    throw new CliUsageError(`must be a duration from 1s to 30d, such as 1h (got "${value}")`);
+  }
+  return seconds;
+}

@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../config/config.schema.js';
+import { withCliContext } from './cli-context.js';
+import { bootstrap, token } from './commands.js';
+import { CliUsageError, organisationName, ownerEmail, ttlSeconds, uuid } from './input.js';
+
+/** Commander reports a parser's InvalidArgumentError as "option '--x' argument 'y' is invalid". */
+function parsedWith<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+}
+
+function option<T>(flags: string, description: string, parse: (value: string) => T): Option {
+  return new Option(flags, description).argParser(parsedWith(parse)).makeOptionMandatory();
+}
+
+const ttlOption = () =>
+  new Option('--ttl <duration>', 'lifetime of the token, e.g. 30m, 1h, 7d (at most 30d)')
+    .argParser(parsedWith(ttlSeconds))
+    .default(3600, '1h');
+
+const program = new Command('brms-api')
+  .description(
+    'Operator commands for brms-api, on the database the server uses: DATABASE_URL, or the ' +
+      'embedded PostgreSQL in .data/ (the one `npm start` runs, when it runs). Results go to ' +
+      'stdout, everything else to stderr.',
+  )
+  .showHelpAfterError();
+
+program
+  .command('bootstrap')
+  .description(
+    'Create an organisation with its owner; prints {"organisationId","userId","token"} as JSON',
+  )
+  .addOption(option('--org <name>', 'organisation name', organisationName))
+  .addOption(option('--owner <email>', "owner's email (an existing user is reused)", ownerEmail))
+  .addOption(ttlOption())
+  .action(async (options: { org: string; owner: string; ttl: number }) => {
+    const result = await withCliContext((context) =>
+      bootstrap(context, { org: options.org, owner: options.owner, ttlSeconds: options.ttl }),
+    );
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  });
+
+program
+  .command('token')
+  .description('Mint an internal token for an active member; prints the token')
+  .addOption(option('--org <id>', 'organisation id', uuid))
+  .addOption(option('--user <id>', 'user id', uuid))
+  .addOption(ttlOption())
+  .action(async (options: { org: string; user: string; ttl: number }) => {
+    const minted = await withCliContext((context) =>
+      token(context, { org: options.org, user: options.user, ttlSeconds: options.ttl }),
+    );
+    process.stdout.write(`${minted}\n`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CliUsageError || error instanceof ConfigError) {
+    process.stderr.write(`error: ${error.message}\n`);
+  } else {
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,190 @@
+import {
+  Body,
+  Controller,
+  Global,
+  HttpCode,
+  Logger as NestLogger,
+  Module,
+  Post,
+  type INestApplication,
+} from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Logger } from 'nestjs-pino';
+import request from 'supertest';
+import { CommonModule } from '../common/common.module.js';
+import { AppConfig } from '../config/app-config.js';
+import { loadConfig } from '../config/config.schema.js';
+import { LOG_DESTINATION, LoggingModule } from './logging.module.js';
+import { REDACTED, redactText } from './redact.js';
+
+const JWT =
+  'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwib3JnIjoiYWJjIn0.dGhpcyBpcyBub3QgYSBzaWduYXR1cmU';
+
+describe('redactText', () => {
+  it('removes credentials after an auth scheme, keeping the scheme', () => {
+    expect(redactText(`Authorization: Internal ${JWT}`)).toBe(
+      `Authorization: Internal ${REDACTED}`,
+    );
+    expect(redactText('Bearer abc.def-ghi_jkl-mno')).toBe(`Bearer ${REDACTED}`);
+  });
+
+  it('removes a bare JWT anywhere in a message', () => {
+    expect(redactText(`minted ${JWT} for you`)).toBe(`minted ${REDACTED} for you`);
+  });
+
+  it('removes the token of an accept link and keeps the rest of the URL', () => {
+    expect(
+      redactText('see http://localhost:3000/invitations/accept?token=Zm9vYmFy_-x&lang=en'),
+    ).toBe(`see http://localhost:3000/invitations/accept?token=${REDACTED}&lang=en`);
+  });
+
+  it('leaves ordinary text alone', () => {
+    for (const text of [
+      'invitation 6f1c (#2) sent to someone@example.com in 12ms',
+      'Internal server error',
+      'GET /api/invitations?status=pending&cursor=abc 200 3ms',
+    ]) {
+      expect(redactText(text)).toBe(text);
+    }
+  });
+
+  it('works on a serialized log line', () => {
+    const line = JSON.stringify({
+      msg: `boom with Internal ${JWT}`,
+      url: '/a?token=xyz',
+      quoted: 'link "/a?token=xyz"',
+    });
+    expect(JSON.parse(redactText(line))).toEqual({
+      msg: `boom with Internal ${REDACTED}`,
+      url: `/a?token=${REDACTED}`,
+      quoted: `link "/a?token=${REDACTED}"`,
+    });
+  });
+});
+
+@Controller('probe')
+class ProbeController {
+  private readonly logger = new NestLogger('Probe');
+
+  @Post()
+  @HttpCode(200)
+  probe(@Body() body: { link?: string }) {
+    this.logger.log(`accept link ${body.link} with Internal ${JWT}`);
+    return { ok: true };
+  }
+
+  @Post('fail')
+  fail() {
+    throw new Error(`boom with Internal ${JWT}`);
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: AppConfig,
+      useFactory: () => AppConfig.from(loadConfig({ ...process.env, LOG_LEVEL: 'info' })),
+    },
+  ],
+  exports: [AppConfig],
+})
+class TestConfigModule {}
+
+type Line = Record<string, unknown> & { msg?: string; reqId?: string };
+
+describe('request logging', () => {
+  let app: INestApplication;
+  const written: string[] = [];
+  const lines = (): Line[] => written.map((text) => JSON.parse(text) as Line);
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [TestConfigModule, LoggingModule, CommonModule],
+      controllers: [ProbeController],
+    })
+      .overrideProvider(LOG_DESTINATION)
+      .useValue({ write: (line: string) => written.push(line) })
+      .compile();
+    app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+    app.useLogger(app.get(Logger));
+    await app.init();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+  beforeEach(() => {
+    written.length = 0;
+  });
+
+  it('writes one line per request with its request id, status and duration', async () => {
+    const res = await request(app.getHttpServer()).post('/probe').send({}).expect(200);
+    const requestLines = lines().filter((line) => line.res !== undefined);
+    expect(requestLines).toHaveLength(1);
+    expect(requestLines[0]).toMatchObject({
+      level: 'info',
+      reqId: res.headers['x-request-id'],
+      req: { method: 'POST', url: '/probe' },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    // Lines logged while handling the request carry the same id.
+    const handlerLine = lines().find((line) => line.context === 'Probe');
+    expect(handlerLine?.reqId).toBe(res.headers['x-request-id']);
+  });
+
+  it("reuses the caller's X-Request-Id", async () => {
+    await request(app.getHttpServer())
+      .post('/probe')
+      .set('X-Request-Id', 'caller-id-42')
+      .send({})
+      .expect(200);
+    expect(lines().find((line) => line.res)?.reqId).toBe('caller-id-42');
+  });
+
+  it('logs a request the body parser refuses', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/probe')
+      .set('Content-Type', 'text/plain')
+      .send('not json');
+    expect(res.status).toBe(415);
+    expect(lines().find((line) => line.res)).toMatchObject({
+      reqId: res.headers['x-request-id'],
+      res: { statusCode: 415 },
+    });
+  });
+
+  it('logs a server error at error level, without an invented stack', async () => {
+    const res = await request(app.getHttpServer()).post('/probe/fail').send({}).expect(500);
+    const line = lines().find((candidate) => candidate.res);
+    expect(line).toMatchObject({
+      level: 'error',
+      reqId: res.headers['x-request-id'],
+      res: { statusCode: 500 },
+      msg: expect.stringMatching(/^POST \/probe\/fail 500 \d+ms$/),
+    });
+    expect(line).not.toHaveProperty('err');
+    // Nest's own line about the exception keeps the error's type, and loses the token.
+    expect(lines().find((candidate) => candidate.err)).toMatchObject({
+      level: 'error',
+      err: { type: 'Error', message: `boom with Internal ${REDACTED}` },
+    });
+    expect(written.join('')).not.toContain(JWT);
+  });
+
+  it('never writes the Authorization header, a token or an accept link', async () => {
+    const acceptToken = 'c2VjcmV0LWFjY2VwdC10b2tlbi12YWx1ZQ';
+    await request(app.getHttpServer())
+      .post(`/probe?token=${acceptToken}`)
+      .set('Authorization', `Internal ${JWT}`)
+      .send({ link: `http://localhost:3000/invitations/accept?token=${acceptToken}` })
+      .expect(200);
+    const all = written.join('');
+    expect(all).not.toContain(JWT);
+    expect(all).not.toContain(acceptToken);
+    expect(all).toContain(REDACTED);
+    expect(lines().find((line) => line.res)).toMatchObject({
+      req: { url: `/probe?token=${REDACTED}` },
+    });
+  });
+});
