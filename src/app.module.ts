@@ -6,13 +6,19 @@ import { DatabaseModule } from './database/database.module.js';
 import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InvitationsModule } from './invitations/invitations.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 
 @Module({
   imports: [
     AppConfigModule,
+    // Before CommonModule: its request logger must be mounted ahead of the body parser, so a
+    // request the parser refuses (413, 415) is still logged.
+    LoggingModule,
     CommonModule,
     ErrorsModule,
     DatabaseModule,
+    RateLimitModule,
     AuthModule,
     HealthModule,
     InvitationsModule,

@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import type { Permission, Principal } from './principal.js';
 
 export const IS_PUBLIC_KEY = 'brms:public';
@@ -17,10 +18,16 @@ export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
 
 /**
  * Requires an internal token whose member holds `permission`, and declares the `internalAuth`
- * security requirement in the OpenAPI operation: the document cannot disagree with the guard.
+ * security requirement and its 401/403 answers in the OpenAPI operation: the document cannot
+ * disagree with the guard.
  */
 export const InternalAuth = (permission: Permission) =>
-  applyDecorators(SetMetadata(PERMISSION_KEY, permission), ApiSecurity(INTERNAL_AUTH_SCHEME));
+  applyDecorators(
+    SetMetadata(PERMISSION_KEY, permission),
+    ApiSecurity(INTERNAL_AUTH_SCHEME),
+    // 429: the global per-address limit (RateLimitGuard) applies to every authenticated route.
+    ApiProblemResponses(401, 403, 429),
+  );
 
 export type RequestWithPrincipal = Request & { principal?: Principal };
 

@@ -3,8 +3,11 @@ import type {
   AuthConfig,
   DatabaseConfig,
   HttpConfig,
+  HttpSecurityConfig,
   InvitationsConfig,
+  MailConfig,
   NodeEnv,
+  RateLimitsConfig,
 } from './config.schema.js';
 
 /**
@@ -17,6 +20,9 @@ export class AppConfig implements AppConfigValues {
   readonly database!: DatabaseConfig;
   readonly auth!: AuthConfig;
   readonly invitations!: InvitationsConfig;
+  readonly mail!: MailConfig;
+  readonly rateLimits!: RateLimitsConfig;
+  readonly httpSecurity!: HttpSecurityConfig;
   readonly logLevel!: string;
 
   static from(values: AppConfigValues): AppConfig {

@@ -44,4 +44,73 @@ describe('loadConfig', () => {
     expect(config.auth.keys.map((k) => k.kid)).toEqual(['k1', 'k2']);
     expect(() => loadConfig({ INTERNAL_AUTH_KEYS: 'k1=short' })).toThrow(/INTERNAL_AUTH_KEYS/);
   });
+
+  describe('mail', () => {
+    it('defaults to .eml files, 10 attempts over about an hour, and a worker outside tests', () => {
+      const { mail } = loadConfig({}, secret);
+      expect(mail).toMatchObject({
+        smtpUrl: undefined,
+        from: 'BRMS <no-reply@localhost>',
+        dir: '.data/mail',
+        workerEnabled: true,
+        maxAttempts: 10,
+        retryDelaySeconds: 5,
+        retryBackoff: true,
+      });
+      expect(loadConfig({ NODE_ENV: 'test' }, secret).mail.workerEnabled).toBe(false);
+      expect(
+        loadConfig({ NODE_ENV: 'test', MAIL_WORKER_ENABLED: 'true' }, secret).mail.workerEnabled,
+      ).toBe(true);
+    });
+
+    it('refuses production without SMTP_URL, naming it', () => {
+      const production = {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://u@db:5432/brms',
+        INTERNAL_AUTH_SECRET: secret,
+      };
+      expect(() => loadConfig(production)).toThrow(ConfigError);
+      expect(() => loadConfig(production)).toThrow(/SMTP_URL is required/);
+      expect(
+        loadConfig({ ...production, SMTP_URL: 'smtps://user:pass@smtp.example.com:465' }).mail
+          .smtpUrl,
+      ).toBe('smtps://user:pass@smtp.example.com:465');
+    });
+
+    it('accepts only smtp:// and smtps:// URLs', () => {
+      expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }, secret).mail.smtpUrl).toBe(
+        'smtp://127.0.0.1:2525',
+      );
+      expect(() => loadConfig({ SMTP_URL: 'http://mail.example.com' }, secret)).toThrow(/SMTP_URL/);
+      expect(loadConfig({ SMTP_URL: '' }, secret).mail.smtpUrl).toBeUndefined();
+    });
+
+    it('names a bad MAIL_FROM, MAIL_SUBJECT or retry setting', () => {
+      expect(loadConfig({ MAIL_FROM: 'Acme <hello@acme.test>' }, secret).mail.from).toBe(
+        'Acme <hello@acme.test>',
+      );
+      expect(() => loadConfig({ MAIL_FROM: 'nobody' }, secret)).toThrow(/MAIL_FROM/);
+      expect(() => loadConfig({ MAIL_SUBJECT: 'Join {{#if}}' }, secret)).toThrow(/MAIL_SUBJECT/);
+      expect(() => loadConfig({ MAIL_RETRY_DELAY: '1500ms' }, secret)).toThrow(/MAIL_RETRY_DELAY/);
+      expect(() => loadConfig({ MAIL_POLL_INTERVAL: '100ms' }, secret)).toThrow(
+        /MAIL_POLL_INTERVAL/,
+      );
+      expect(() => loadConfig({ MAIL_MAX_ATTEMPTS: '0' }, secret)).toThrow(/MAIL_MAX_ATTEMPTS/);
+      expect(
+        loadConfig({ MAIL_RETRY_DELAY: '2s', MAIL_MAX_ATTEMPTS: '3' }, secret).mail,
+      ).toMatchObject({ retryDelaySeconds: 2, maxAttempts: 3 });
+    });
+  });
+});
+
+describe('loadConfig with a copied .env.example', () => {
+  it('treats empty values as unset', () => {
+    const config = loadConfig(
+      { DATABASE_URL: '', INTERNAL_AUTH_SECRET: '', PORT: '' },
+      'y'.repeat(32),
+    );
+    expect(config.database.url).toBeUndefined();
+    expect(config.http.port).toBe(3000);
+    expect(config.auth.keys).toHaveLength(1);
+  });
 });

@@ -12,8 +12,10 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
+import Handlebars from 'handlebars';
 import ms, { type StringValue } from 'ms';
 import { Type } from 'class-transformer';
 
@@ -95,6 +97,90 @@ class EnvironmentVariables {
   @IsOptional()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  RATE_LIMIT_ACCEPT_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  RATE_LIMIT_INVITATIONS_PER_HOUR?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  RATE_LIMIT_REQUESTS_PER_MINUTE?: number;
+
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  @IsOptional()
+  @IsString()
+  CORS_ORIGINS?: string;
+
+  // Empty counts as unset, so `SMTP_URL=` (as in .env.example) selects the file transport.
+  @ValidateIf((env: EnvironmentVariables) => Boolean(env.SMTP_URL))
+  @IsUrl({ require_tld: false, protocols: ['smtp', 'smtps'], require_protocol: true })
+  SMTP_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  MAIL_FROM?: string;
+
+  @IsOptional()
+  @IsString()
+  MAIL_SUBJECT?: string;
+
+  @IsOptional()
+  @IsString()
+  MAIL_DIR?: string;
+
+  @IsOptional()
+  @IsBooleanString()
+  MAIL_WORKER_ENABLED?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  MAIL_WORKER_CONCURRENCY?: number;
+
+  @IsOptional()
+  @IsString()
+  MAIL_POLL_INTERVAL?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  MAIL_MAX_ATTEMPTS?: number;
+
+  @IsOptional()
+  @IsString()
+  MAIL_RETRY_DELAY?: string;
+
+  @IsOptional()
+  @IsBooleanString()
+  MAIL_RETRY_BACKOFF?: string;
+
+  @IsOptional()
+  @IsString()
+  MAIL_SEND_TIMEOUT?: string;
+
+  @IsOptional()
+  @IsString()
+  MAIL_SHUTDOWN_TIMEOUT?: string;
 }
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -133,13 +219,58 @@ export interface InvitationsConfig {
   resendCooldownMs: number;
 }
 
+export interface MailConfig {
+  /** smtp:// or smtps:// with credentials; absent: each message is written to `dir` as .eml. */
+  smtpUrl: string | undefined;
+  /** The From header, e.g. `BRMS <no-reply@example.com>`. */
+  from: string;
+  /** Handlebars template of the subject; sees `organisationName` and `inviterEmail`. */
+  subject: string;
+  /** Where the file transport writes messages when there is no SMTP_URL. */
+  dir: string;
+  /** Whether this process runs the delivery worker (every process can enqueue). */
+  workerEnabled: boolean;
+  /** Emails this process sends at the same time. */
+  concurrency: number;
+  /** How often an idle worker looks for new jobs. */
+  pollIntervalMs: number;
+  /** Delivery attempts per email before it is dead-lettered (the first one included). */
+  maxAttempts: number;
+  /** Delay before the first retry, whole seconds; doubled (with jitter) per retry with backoff. */
+  retryDelaySeconds: number;
+  retryBackoff: boolean;
+  /** One SMTP send (connect, greet, transfer) is abandoned after this. */
+  sendTimeoutMs: number;
+  /** On shutdown, sends in flight get this long to finish before their jobs are released. */
+  shutdownTimeoutMs: number;
+}
+
 export interface AppConfigValues {
   nodeEnv: NodeEnv;
   http: HttpConfig;
   database: DatabaseConfig;
   auth: AuthConfig;
   invitations: InvitationsConfig;
+  mail: MailConfig;
+  rateLimits: RateLimitsConfig;
+  httpSecurity: HttpSecurityConfig;
   logLevel: string;
+}
+
+export interface RateLimitsConfig {
+  /** Accept attempts per client address per minute (token guessing is pointless, but noisy). */
+  acceptPerMinute: number;
+  /** Invitations an organisation may create or refresh per hour. */
+  invitationsPerHour: number;
+  /** Requests per client address per minute on the authenticated API; 0 switches it off. */
+  requestsPerMinute: number;
+}
+
+export interface HttpSecurityConfig {
+  /** Express `trust proxy`: set when behind a load balancer so limits see the client's address. */
+  trustProxy: boolean | number | string;
+  /** Origins allowed by CORS; empty: CORS stays off. */
+  corsOrigins: string[];
 }
 
 const HOUR = 3_600_000;
@@ -176,12 +307,99 @@ function parseAuthKeys(raw: string, problems: string[]): AuthKey[] {
   return keys;
 }
 
+// A display name is optional; the address needs a local part, an @ and a domain.
+const MAIL_FROM_PATTERN = /^(?:[^<>]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/;
+
+function optionalDuration(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  problems: string[],
+): number {
+  if (value === undefined || value === '') return fallback;
+  return parseDuration(name, value, problems) ?? fallback;
+}
+
+function readMailConfig(env: EnvironmentVariables, nodeEnv: NodeEnv, problems: string[]) {
+  if (nodeEnv === 'production' && !env.SMTP_URL) {
+    problems.push(
+      'SMTP_URL is required when NODE_ENV=production (without it mail is only written to files)',
+    );
+  }
+  const from = env.MAIL_FROM ?? 'BRMS <no-reply@localhost>';
+  if (!MAIL_FROM_PATTERN.test(from.trim())) {
+    problems.push(
+      `MAIL_FROM must be an address, optionally with a name: Name <a@b.c> (got "${from}")`,
+    );
+  }
+  const subject = env.MAIL_SUBJECT ?? 'You are invited to join {{organisationName}} on BRMS';
+  try {
+    if (!subject.trim()) throw new Error('empty');
+    Handlebars.parse(subject);
+  } catch {
+    problems.push('MAIL_SUBJECT must be a non-empty Handlebars template');
+  }
+
+  const pollIntervalMs = optionalDuration(
+    'MAIL_POLL_INTERVAL',
+    env.MAIL_POLL_INTERVAL,
+    2000,
+    problems,
+  );
+  if (pollIntervalMs < 500) problems.push('MAIL_POLL_INTERVAL must be at least 500ms');
+  const retryDelayMs = optionalDuration('MAIL_RETRY_DELAY', env.MAIL_RETRY_DELAY, 5000, problems);
+  if (retryDelayMs % 1000 !== 0) {
+    problems.push('MAIL_RETRY_DELAY must be whole seconds (the queue counts in seconds)');
+  }
+  const sendTimeoutMs = optionalDuration(
+    'MAIL_SEND_TIMEOUT',
+    env.MAIL_SEND_TIMEOUT,
+    20_000,
+    problems,
+  );
+  if (sendTimeoutMs < 1000 || sendTimeoutMs > 10 * 60_000) {
+    problems.push('MAIL_SEND_TIMEOUT must be between 1s and 10m');
+  }
+  const shutdownTimeoutMs = optionalDuration(
+    'MAIL_SHUTDOWN_TIMEOUT',
+    env.MAIL_SHUTDOWN_TIMEOUT,
+    20_000,
+    problems,
+  );
+
+  return {
+    smtpUrl: env.SMTP_URL || undefined,
+    from: from.trim(),
+    subject,
+    dir: env.MAIL_DIR ?? '.data/mail',
+    // Off by default under NODE_ENV=test, like logging: a test that does not exercise mail should
+    // not race a worker changing the rows it asserts on. Mail tests switch it on.
+    workerEnabled: (env.MAIL_WORKER_ENABLED ?? (nodeEnv === 'test' ? 'false' : 'true')) === 'true',
+    concurrency: env.MAIL_WORKER_CONCURRENCY ?? 4,
+    pollIntervalMs,
+    maxAttempts: env.MAIL_MAX_ATTEMPTS ?? 10,
+    retryDelaySeconds: Math.floor(retryDelayMs / 1000),
+    retryBackoff: (env.MAIL_RETRY_BACKOFF ?? 'true') === 'true',
+    sendTimeoutMs,
+    shutdownTimeoutMs,
+  } satisfies MailConfig;
+}
+
+/** `true`/`false`, a hop count, or Express's address list syntax. Unset: trust no proxy. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 /**
  * Validates the environment once and returns the typed, namespaced configuration.
  * Throws ConfigError naming every bad variable.
  */
 export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValues {
-  const env = plainToInstance(EnvironmentVariables, raw, { excludeExtraneousValues: false });
+  // `NAME=` (as in a copied .env.example) means "not set", not "set to nothing".
+  const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(EnvironmentVariables, given, { excludeExtraneousValues: false });
   const problems: string[] = validateSync(env, { skipMissingProperties: false }).flatMap((error) =>
     Object.values(error.constraints ?? {}).map((message) =>
       message.startsWith(error.property) ? message : `${error.property}: ${message}`,
@@ -222,6 +440,8 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
       parseDuration('INVITATION_RESEND_COOLDOWN', env.INVITATION_RESEND_COOLDOWN, problems) ?? 0;
   }
 
+  const mail = readMailConfig(env, nodeEnv, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = env.PORT ?? 3000;
@@ -241,6 +461,19 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
     },
     auth: { keys, issuer: env.INTERNAL_AUTH_ISSUER ?? 'brms', configured: keys.length > 0 },
     invitations: { ttlMs, resendCooldownMs },
+    mail,
+    rateLimits: {
+      acceptPerMinute: env.RATE_LIMIT_ACCEPT_PER_MINUTE ?? 10,
+      invitationsPerHour: env.RATE_LIMIT_INVITATIONS_PER_HOUR ?? 100,
+      requestsPerMinute: env.RATE_LIMIT_REQUESTS_PER_MINUTE ?? 600,
+    },
+    httpSecurity: {
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      corsOrigins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    },
     logLevel: env.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   };
 }

@@ -1,4 +1,10 @@
 import { Initial1795660028275 } from './migrations/1795660028275-Initial.js';
+import { MailDelivery1795660794544 } from './migrations/1795660794544-MailDelivery.js';
+import { RateLimits1795660905258 } from './migrations/1795660905258-RateLimits.js';
 
 /** Every migration, in order. `npm run migration:generate` adds a file; add its class here. */
-export const MIGRATIONS = [Initial1795660028275];
+export const MIGRATIONS = [
+  Initial1795660028275,
+  MailDelivery1795660794544,
+  RateLimits1795660905258,
+];

@@ -11,3 +11,8 @@ process.env.NODE_ENV = 'test';
 process.env.DATABASE_RUN_MIGRATIONS = 'false';
 process.env.INTERNAL_AUTH_SECRET ??= 'test-secret-that-is-at-least-32-bytes-long!!';
 process.env.LOG_LEVEL ??= 'silent';
+// Limits have tests of their own (abuse.e2e-spec.ts, which sets them low); elsewhere they would
+// only make unrelated tests depend on how many requests came before.
+process.env.RATE_LIMIT_INVITATIONS_PER_HOUR ??= '1000000';
+process.env.RATE_LIMIT_REQUESTS_PER_MINUTE ??= '1000000';
+process.env.RATE_LIMIT_ACCEPT_PER_MINUTE ??= '100000';
