@@ -40,11 +40,19 @@ async function main(): Promise<void> {
     );
   }
 
+  // Nest's close order: the mail worker drains (MAIL_SHUTDOWN_TIMEOUT) while HTTP still serves,
+  // then the listener closes and waits for the requests in flight, then the pools close. Whatever
+  // hangs in there, the process is gone within SHUTDOWN_GRACE_PERIOD.
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
-    logger.log(`${signal} received: closing`);
+    const graceMs = config.http.shutdownGracePeriodMs;
+    logger.log(`${signal} received: closing (grace period ${graceMs} ms)`);
+    setTimeout(() => {
+      logger.error(`still closing after the ${graceMs} ms grace period: exiting`);
+      process.exit(1);
+    }, graceMs).unref();
     void app
       .close()
       .then(() => embedded?.stop())

@@ -181,6 +181,10 @@ class EnvironmentVariables {
   @IsOptional()
   @IsString()
   MAIL_SHUTDOWN_TIMEOUT?: string;
+
+  @IsOptional()
+  @IsString()
+  SHUTDOWN_GRACE_PERIOD?: string;
 }
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -190,6 +194,11 @@ export interface HttpConfig {
   host: string;
   /** Public base URL of this service, used for links in emails; never taken from a request. */
   appUrl: string;
+  /**
+   * On SIGTERM/SIGINT the process finishes requests in flight, drains the mail worker and closes
+   * its pools within this long; past it, it exits with 1 whatever is still running.
+   */
+  shutdownGracePeriodMs: number;
 }
 
 export interface DatabaseConfig {
@@ -441,6 +450,18 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
   }
 
   const mail = readMailConfig(env, nodeEnv, problems);
+  const shutdownGracePeriodMs = optionalDuration(
+    'SHUTDOWN_GRACE_PERIOD',
+    env.SHUTDOWN_GRACE_PERIOD,
+    30_000,
+    problems,
+  );
+  if (shutdownGracePeriodMs < 1000) problems.push('SHUTDOWN_GRACE_PERIOD must be at least 1s');
+  else if (mail.shutdownTimeoutMs >= shutdownGracePeriodMs) {
+    problems.push(
+      'MAIL_SHUTDOWN_TIMEOUT must be shorter than SHUTDOWN_GRACE_PERIOD (the worker drains within it)',
+    );
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -452,6 +473,7 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
       port,
       host,
       appUrl: (env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      shutdownGracePeriodMs,
     },
     database: {
       url: env.DATABASE_URL || undefined,

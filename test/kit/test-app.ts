@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module.js';
 import { APP_OPTIONS, configureApp } from '../../src/app.setup.js';
 import { Clock } from '../../src/common/clock.js';
@@ -69,7 +70,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
-  const app = configureApp(moduleRef.createNestApplication(APP_OPTIONS));
+  // The app's own logger, as in production: LOG_LEVEL (silent in tests unless set) applies.
+  const app = configureApp(moduleRef.createNestApplication({ ...APP_OPTIONS, bufferLogs: true }));
+  app.useLogger(app.get(Logger));
   await app.listen(0, '127.0.0.1');
   return {
     app,
