@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 import { AUDIT_ACTIONS, type AuditAction } from '../audit-log-entry.entity.js';
 
 /** Query of `GET /api/audit-log` (listAuditLog). */
-export class AuditLogQueryDto {
+export class AuditLogQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS, description: 'Only entries of this action' })
   @IsOptional()
   @IsIn(AUDIT_ACTIONS)
@@ -19,20 +19,6 @@ export class AuditLogQueryDto {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class AuditLogEntryDto {

@@ -1,14 +1,15 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 import type { DeliveryStatus } from '../invitation.entity.js';
 import { DELIVERY_STATUSES } from '../invitation.entity.js';
+import { InvitationDto } from './invitation.dto.js';
 
 export const LIST_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
 /** Query of `GET /api/invitations` (listInvitations). */
-export class ListInvitationsQueryDto {
+export class ListInvitationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     description: 'Case-insensitive part of the email address',
     maxLength: 254,
@@ -25,38 +26,11 @@ export class ListInvitationsQueryDto {
   @IsOptional()
   @IsIn(LIST_STATUSES)
   status?: ListStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 /** An invitation as listed: the inviteUsers fields plus delivery and acceptance details. */
-export class InvitationListItemDto {
-  @ApiProperty({
-    type: 'string',
-    format: 'uuid',
-    description: 'Unique identifier of the invitation',
-  })
-  id!: string;
-
-  @ApiProperty({
-    type: 'string',
-    format: 'email',
-    description: 'Email address the invitation was sent to',
-  })
-  email!: string;
-
+export class InvitationListItemDto extends OmitType(InvitationDto, ['status'] as const) {
+  // Listing also shows what inviteUsers never returns: revoked and expired invitations.
   @ApiProperty({
     type: 'string',
     enum: LIST_STATUSES,
@@ -64,22 +38,14 @@ export class InvitationListItemDto {
   })
   status!: ListStatus;
 
-  @ApiProperty({
-    type: 'string',
-    format: 'uuid',
-    description: 'ID of the user associated with this invitation',
-  })
-  userId!: string;
-
-  @ApiProperty({ type: 'string', description: 'Timestamp when the invitation was created' })
-  createdAt!: string;
-
+  // Always present here (null when it never expires), unlike in the inviteUsers contract.
   @ApiProperty({
     type: 'string',
     nullable: true,
+    required: true,
     description: 'Timestamp when the invitation expires',
   })
-  expiresAt!: string | null;
+  override expiresAt!: string | null;
 
   @ApiProperty({
     type: 'string',
