@@ -114,3 +114,11 @@ describe('loadConfig with a copied .env.example', () => {
     expect(config.auth.keys).toHaveLength(1);
   });
 });
+
+describe('loadConfig error messages', () => {
+  it('says one thing per bad variable', () => {
+    expect(() => loadConfig({ PORT: 'abc' }, 'z'.repeat(32))).toThrow(
+      'Invalid configuration: PORT must be an integer number',
+    );
+  });
+});

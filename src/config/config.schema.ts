@@ -409,10 +409,14 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
   // `NAME=` (as in a copied .env.example) means "not set", not "set to nothing".
   const given = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
   const env = plainToInstance(EnvironmentVariables, given, { excludeExtraneousValues: false });
-  const problems: string[] = validateSync(env, { skipMissingProperties: false }).flatMap((error) =>
-    Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(error.property) ? message : `${error.property}: ${message}`,
-    ),
+  // One message per variable: class-validator lists a property's failed constraints last-declared
+  // first, so the last one is the most basic (for PORT=abc: "must be an integer", not the range).
+  const problems: string[] = validateSync(env, { skipMissingProperties: false }).flatMap(
+    (error) => {
+      const message = Object.values(error.constraints ?? {}).at(-1);
+      if (!message) return [];
+      return [message.startsWith(error.property) ? message : `${error.property}: ${message}`];
+    },
   );
 
   const nodeEnv = (env.NODE_ENV ?? 'development') as NodeEnv;
