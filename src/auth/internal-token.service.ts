@@ -10,7 +10,12 @@ export interface InternalIdentity {
 }
 
 const ALGORITHMS = ['HS256'];
-const CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * How far ahead of ours the issuer's clock may run (`iat` in the future). Expiry gets no such
+ * allowance: a token is refused from the second its `exp` has passed, so skew can never lengthen
+ * its life.
+ */
+const ISSUER_CLOCK_SKEW_SECONDS = 30;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Any failure to verify; deliberately says nothing about which check failed. */
@@ -39,12 +44,12 @@ export class InternalTokenService {
         algorithms: ALGORITHMS,
         issuer: this.config.auth.issuer,
         requiredClaims: ['sub', 'org', 'exp', 'iat'],
-        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        clockTolerance: 0,
         currentDate: now,
       });
       const { sub, org, iat } = payload;
       const issuedInFuture =
-        typeof iat !== 'number' || iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS;
+        typeof iat !== 'number' || iat > now.getTime() / 1000 + ISSUER_CLOCK_SKEW_SECONDS;
       if (typeof sub !== 'string' || !UUID.test(sub)) throw new InvalidTokenError();
       if (typeof org !== 'string' || !UUID.test(org)) throw new InvalidTokenError();
       if (issuedInFuture) throw new InvalidTokenError();

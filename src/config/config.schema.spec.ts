@@ -39,6 +39,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ INVITATION_TTL: '1h' }, secret).invitations.ttlMs).toBe(3600_000);
   });
 
+  it('gives shutdown a 30 s grace period, longer than the mail worker may drain', () => {
+    expect(loadConfig({}, secret).http.shutdownGracePeriodMs).toBe(30_000);
+    expect(loadConfig({ SHUTDOWN_GRACE_PERIOD: '45s' }, secret).http.shutdownGracePeriodMs).toBe(
+      45_000,
+    );
+    expect(() => loadConfig({ SHUTDOWN_GRACE_PERIOD: 'soon' }, secret)).toThrow(
+      /SHUTDOWN_GRACE_PERIOD/,
+    );
+    expect(() =>
+      loadConfig({ SHUTDOWN_GRACE_PERIOD: '10s', MAIL_SHUTDOWN_TIMEOUT: '10s' }, secret),
+    ).toThrow(/MAIL_SHUTDOWN_TIMEOUT must be shorter than SHUTDOWN_GRACE_PERIOD/);
+  });
+
   it('reads rotated keys by kid', () => {
     const config = loadConfig({ INTERNAL_AUTH_KEYS: `k1=${'a'.repeat(32)},k2=${'b'.repeat(32)}` });
     expect(config.auth.keys.map((k) => k.kid)).toEqual(['k1', 'k2']);

@@ -11,11 +11,22 @@ import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemBody } from '
 
 const RETRY_AFTER_SECONDS = '5';
 
+/**
+ * TypeORM's answer to the next statement of a transaction whose connection died under it (it
+ * released the query runner when the connection failed).
+ */
+const RELEASED_QUERY_RUNNER = new Set([
+  'QueryRunnerAlreadyReleasedError',
+  'QueryRunnerProviderAlreadyReleasedError',
+]);
+
 /** Errors that mean the database is unreachable right now, not that the request was wrong. */
 function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: string }).code;
-  const message = error.message;
+  // Duck-typed, not `instanceof Error`: a socket error (ECONNREFUSED) is made by Node's own `net`,
+  // whose Error is another realm's under Jest's VM modules, so the check would miss it there.
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
+  if (typeof name === 'string' && RELEASED_QUERY_RUNNER.has(name)) return true;
   return (
     [
       'ECONNREFUSED',
@@ -26,10 +37,11 @@ function isDatabaseUnavailable(error: unknown): boolean {
       '57P02',
       '57P03',
       '53300',
-    ].includes(code ?? '') ||
-    /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)/i.test(
-      message,
-    )
+    ].includes(typeof code === 'string' ? code : '') ||
+    (typeof message === 'string' &&
+      /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)/i.test(
+        message,
+      ))
   );
 }
 

@@ -45,6 +45,8 @@ interface Claim {
 }
 
 const MAX_ERROR_LENGTH = 1000;
+/** Pause between attempts to record a sent email while the database does not answer. */
+const RECORD_RETRY_MS = 1000;
 
 /** A one-line reason for an operator, from a nodemailer error (code and server reply). */
 export function describeSendError(error: unknown, token: string): string {
@@ -67,7 +69,8 @@ export function describeSendError(error: unknown, token: string): string {
  *    worker's lease runs; else generate the token, store only its hash, take the lease, commit.
  * 2. Send over SMTP, bounded by MAIL_SEND_TIMEOUT. No transaction or lock is held meanwhile, so a
  *    request refreshing or revoking the invitation never waits for SMTP.
- * 3. Record `sent`, or the error (status stays `queued`) and rethrow so pg-boss retries.
+ * 3. Record `sent` (retried within the lease while the database does not answer), or the error
+ *    (status stays `queued`) and rethrow so pg-boss retries.
  *
  * A crash after the SMTP peer accepted and before step 3 means the retry sends again with a new
  * token: at most one extra email per such crash, and only the newest link works. After step 3 a
@@ -87,6 +90,8 @@ export class InvitationDelivery {
   ) {}
 
   async deliver(job: InvitationEmailJob): Promise<DeliveryOutcome> {
+    // Wall-clock end of the lease the claim takes (a second early, to stay inside it).
+    const leaseEndsAt = Date.now() + deliveryLeaseMs(this.config) - 1000;
     const claim = await this.dataSource.transaction((manager) => this.claim(manager, job));
     if (typeof claim === 'string') {
       this.logger.debug(`invitation ${job.invitationId} (#${job.generation}) not sent: ${claim}`);
@@ -109,7 +114,7 @@ export class InvitationDelivery {
       await this.recordFailedAttempt(job, reason);
       throw new DeliveryFailedError(job.invitationId, reason);
     }
-    await this.recordSent(job);
+    await this.recordSent(job, leaseEndsAt);
     this.logger.log(`invitation ${job.invitationId} (#${job.generation}) sent to ${claim.email}`);
     return 'sent';
   }
@@ -227,16 +232,31 @@ export class InvitationDelivery {
     };
   }
 
-  private async recordSent(job: InvitationEmailJob): Promise<void> {
-    await this.dataSource.getRepository(Invitation).update(
-      { id: job.invitationId, sendCount: job.generation },
-      {
-        deliveryStatus: 'sent',
-        deliveryError: null,
-        deliveryAttemptedAt: this.clock.now(),
-        deliveryLeaseUntil: null,
-      },
-    );
+  /**
+   * The SMTP peer has the email: losing this record would send it again once the lease ends. So
+   * while the database does not answer (an outage, a restart) it is retried, within the lease.
+   */
+  private async recordSent(job: InvitationEmailJob, retryUntil: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.dataSource.getRepository(Invitation).update(
+          { id: job.invitationId, sendCount: job.generation },
+          {
+            deliveryStatus: 'sent',
+            deliveryError: null,
+            deliveryAttemptedAt: this.clock.now(),
+            deliveryLeaseUntil: null,
+          },
+        );
+        return;
+      } catch (error) {
+        if (Date.now() + RECORD_RETRY_MS > retryUntil) throw error;
+        this.logger.warn(
+          `invitation ${job.invitationId} (#${job.generation}) sent, not yet recorded (retrying): ${String(error)}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
+      }
+    }
   }
 
   private async recordFailedAttempt(job: InvitationEmailJob, reason: string): Promise<void> {

@@ -131,4 +131,39 @@ describe('QueueLoop', () => {
     await until(() => loop.activeJobs === 0);
     expect(queue.completed).toEqual([]);
   });
+
+  it('records an outcome the database refused once it answers again, without running the job again', async () => {
+    const queue = new FakeQueue();
+    queue.add('sent');
+    queue.add('broken');
+    let databaseUp = false;
+    const refuseWhileDown =
+      <A extends unknown[]>(record: (...args: A) => Promise<void>) =>
+      (...args: A) =>
+        databaseUp ? record(...args) : Promise.reject(new Error('connect ECONNREFUSED'));
+    queue.complete = refuseWhileDown(queue.complete.bind(queue));
+    queue.fail = refuseWhileDown(queue.fail.bind(queue));
+    let runs = 0;
+    const loop = new QueueLoop(queue as unknown as MailQueue, {
+      queue: 'q',
+      concurrency: 2,
+      pollIntervalMs: 10,
+      logger,
+      handle: (job) => {
+        runs++;
+        return job.id === 'broken' ? Promise.reject(new Error('smtp down')) : Promise.resolve();
+      },
+    });
+    loop.start();
+    await until(() => runs === 2 && loop.activeJobs === 0);
+    expect(loop.unrecordedJobs).toBe(2);
+    expect(queue.completed).toEqual([]);
+
+    databaseUp = true;
+    await until(() => loop.unrecordedJobs === 0);
+    await loop.stop(1000);
+    expect(queue.completed).toEqual(['sent']);
+    expect(queue.failed).toEqual([{ id: 'broken', message: 'smtp down' }]);
+    expect(runs).toBe(2);
+  });
 });

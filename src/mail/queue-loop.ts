@@ -10,6 +10,9 @@ export interface QueueLoopOptions {
   logger: Pick<Logger, 'error' | 'warn'>;
 }
 
+/** What pg-boss must still be told about a finished job: the database did not answer then. */
+type Outcome = { complete: true } | { complete: false; reason: string };
+
 /**
  * Fetches jobs from one pg-boss queue and runs them, at most `concurrency` at a time.
  *
@@ -18,10 +21,15 @@ export interface QueueLoopOptions {
  * cannot tell a job it released from one it finished. Here every completion is awaited and logged,
  * and `stop()` stops fetching, waits for the jobs in flight, and releases (fails, hence retries)
  * those still running when the grace period ends.
+ *
+ * An outcome the database could not take (it was down) is kept and recorded on the next turns of
+ * the loop, once it answers again: otherwise the job would stay `active` until pg-boss's
+ * maintenance expires it, minutes after the database is back.
  */
 export class QueueLoop {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly released = new Set<string>();
+  private readonly unrecorded = new Map<string, Outcome>();
   private stopping = false;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -40,6 +48,11 @@ export class QueueLoop {
     return this.inFlight.size;
   }
 
+  /** Finished jobs whose outcome pg-boss has not recorded yet (the database did not answer). */
+  get unrecordedJobs(): number {
+    return this.unrecorded.size;
+  }
+
   /**
    * Stops taking jobs and waits up to `graceMs` for those in flight; any still running then is
    * released to pg-boss (failed: retried after its backoff, by this or another process).
@@ -48,24 +61,30 @@ export class QueueLoop {
     this.stopping = true;
     this.wake();
     await this.running;
-    if (this.inFlight.size === 0) return;
-
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      Promise.allSettled(this.inFlight.values()).then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
-    ]);
-    clearTimeout(timer);
-    if (finished) return;
-
-    for (const id of [...this.inFlight.keys()]) {
-      this.released.add(id);
-      await this.failQuietly(id, 'released: the worker shut down while handling the job');
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        Promise.allSettled(this.inFlight.values()).then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) {
+        for (const id of [...this.inFlight.keys()]) {
+          this.released.add(id);
+          await this.record(id, {
+            complete: false,
+            reason: 'released: the worker shut down while handling the job',
+          });
+        }
+      }
     }
+    // A last try; what still fails is left to pg-boss's expiry.
+    await this.recordPending();
   }
 
   private async run(): Promise<void> {
     while (!this.stopping) {
+      await this.recordPending();
       const free = this.options.concurrency - this.inFlight.size;
       if (free > 0) {
         // pg-boss's fetch answers [] when the database cannot be reached: the loop polls on.
@@ -104,14 +123,7 @@ export class QueueLoop {
     // Released at shutdown: pg-boss already has it back; its outcome is settled by the next run.
     if (this.released.has(job.id)) return;
     if (failure === undefined) {
-      try {
-        await this.mailQueue.complete(this.options.queue, job.id);
-      } catch (error) {
-        // The job stays active until it expires, then runs again and finds its work done.
-        this.options.logger.error(
-          `${this.options.queue} job ${job.id}: could not complete: ${message(error)}`,
-        );
-      }
+      await this.record(job.id, { complete: true });
       return;
     }
     const attempt = job.retryCount + 1;
@@ -119,17 +131,31 @@ export class QueueLoop {
     this.options.logger.warn(
       `${this.options.queue} job ${job.id} failed (attempt ${attempt} of ${attempts}): ${message(failure)}`,
     );
-    await this.failQuietly(job.id, message(failure));
+    await this.record(job.id, { complete: false, reason: message(failure) });
   }
 
-  private async failQuietly(id: string, reason: string): Promise<void> {
+  /** Tells pg-boss how the job ended; when the database does not answer, keeps it for later. */
+  private async record(id: string, outcome: Outcome): Promise<boolean> {
     try {
-      await this.mailQueue.fail(this.options.queue, id, reason);
+      if (outcome.complete) await this.mailQueue.complete(this.options.queue, id);
+      else await this.mailQueue.fail(this.options.queue, id, outcome.reason);
+      this.unrecorded.delete(id);
+      return true;
     } catch (error) {
-      // The job stays active until it expires; pg-boss's maintenance then fails it for us.
-      this.options.logger.error(
-        `${this.options.queue} job ${id}: could not record failure: ${message(error)}`,
-      );
+      if (!this.unrecorded.has(id)) {
+        this.options.logger.error(
+          `${this.options.queue} job ${id}: could not record ${outcome.complete ? 'completion' : 'failure'} (will retry): ${message(error)}`,
+        );
+      }
+      this.unrecorded.set(id, outcome);
+      return false;
+    }
+  }
+
+  /** Records the outcomes kept while the database was down, oldest first; stops at the first refusal. */
+  private async recordPending(): Promise<void> {
+    for (const [id, outcome] of [...this.unrecorded]) {
+      if (!(await this.record(id, outcome))) return;
     }
   }
 
