@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SignJWT, jwtVerify, type JWTHeaderParameters } from 'jose';
+import { webcrypto } from 'node:crypto';
+import { SignJWT, jwtVerify, type CryptoKey, type JWTHeaderParameters } from 'jose';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 
@@ -32,10 +33,26 @@ export class InvalidTokenError extends Error {
  */
 @Injectable()
 export class InternalTokenService {
+  /**
+   * HMAC keys imported into Web Crypto once, by `kid`: jose would otherwise import the raw secret
+   * again on every verification, which every authenticated request pays for.
+   */
+  private readonly cryptoKeys: Map<string | undefined, Promise<CryptoKey>>;
+
   constructor(
     private readonly config: AppConfig,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.cryptoKeys = new Map(
+      config.auth.keys.map((key) => [
+        key.kid,
+        webcrypto.subtle.importKey('raw', key.secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+          'sign',
+          'verify',
+        ]),
+      ]),
+    );
+  }
 
   async verify(token: string): Promise<InternalIdentity> {
     const now = this.clock.now();
@@ -70,12 +87,12 @@ export class InternalTokenService {
       .setIssuer(this.config.auth.issuer)
       .setIssuedAt(now)
       .setExpirationTime(now + ttlSeconds)
-      .sign(key.secret);
+      .sign(await this.cryptoKeys.get(key.kid)!);
   }
 
-  private keyFor(header: JWTHeaderParameters): Uint8Array {
-    const key = this.config.auth.keys.find((k) => k.kid === header.kid);
+  private keyFor(header: JWTHeaderParameters): Promise<CryptoKey> {
+    const key = this.cryptoKeys.get(header.kid);
     if (!key) throw new InvalidTokenError();
-    return key.secret;
+    return key;
   }
 }
