@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { OrganisationMember } from '../organisations/organisation-member.entity.js';
+import type { OrganisationMember } from '../organisations/organisation-member.entity.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { IS_PUBLIC_KEY, PERMISSION_KEY, type RequestWithPrincipal } from './auth.decorators.js';
 import { InternalTokenService } from './internal-token.service.js';
@@ -48,9 +48,11 @@ export class InternalAuthGuard implements CanActivate {
       throw unauthorized('The token is invalid or expired');
     });
 
-    const member = await this.dataSource.getRepository(OrganisationMember).findOne({
-      where: { organisationId: identity.organisationId, userId: identity.userId },
-    });
+    // Every authenticated request runs this: a plain statement, no query building.
+    const [member] = await this.dataSource.query<Pick<OrganisationMember, 'type' | 'status'>[]>(
+      `SELECT type, status FROM organisation_members WHERE organisation_id = $1 AND user_id = $2`,
+      [identity.organisationId, identity.userId],
+    );
     if (!member || member.status !== 'active' || member.type === 'invited') {
       throw forbidden('You are not an active member of this organisation');
     }

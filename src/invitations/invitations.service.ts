@@ -9,8 +9,6 @@ import { retryOnConflict } from '../database/retry.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { InvitationOutbox } from '../mail/invitation-outbox.js';
-import { OrganisationMember } from '../organisations/organisation-member.entity.js';
-import { User } from '../users/user.entity.js';
 
 /** An invitation as `inviteUsers` reports it. */
 export interface InvitationView {
@@ -87,49 +85,37 @@ export class InvitationsService {
     const now = this.clock.now();
     const { organisationId } = principal;
 
+    // Raw SQL with array parameters: one statement text whatever the number of addresses, and no
+    // query building per request (the bench measured TypeORM's builder as the largest cost in this
+    // path after the round trips themselves).
+
     // Users: one row per person across organisations. DO UPDATE (a no-op) rather than DO NOTHING
     // so every row comes back, and so concurrent invites of the same person queue behind its lock.
-    const users = (
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(User)
-        .values(emails.map((email) => ({ email, createdAt: now })))
-        .orUpdate(['email'], ['email'])
-        .returning(['id', 'email'])
-        .execute()
-    ).raw as { id: string; email: string }[];
+    const users = await manager.query<{ id: string; email: string }[]>(
+      `INSERT INTO users (email, created_at)
+       SELECT v.email, $2 FROM unnest($1::text[]) AS v(email)
+       ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
+       RETURNING id, email`,
+      [emails, now],
+    );
     const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
     const userIds = emails.map((email) => userIdByEmail.get(email)!);
 
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(OrganisationMember)
-      .values(
-        userIds.map((userId) => ({
-          organisationId,
-          userId,
-          type: 'invited' as const,
-          status: 'active' as const,
-          createdAt: now,
-          updatedAt: now,
-        })),
-      )
-      .orIgnore()
-      .execute();
+    await manager.query(
+      `INSERT INTO organisation_members (organisation_id, user_id, type, status, created_at, updated_at)
+       SELECT $1, v.user_id, 'invited', 'active', $3, $3 FROM unnest($2::uuid[]) AS v(user_id)
+       ON CONFLICT DO NOTHING`,
+      [organisationId, userIds, now],
+    );
 
     // Anyone already in the organisation (active or disabled) makes the whole request a conflict.
-    const members = await manager
-      .createQueryBuilder(OrganisationMember, 'm')
-      .innerJoin(User, 'u', 'u.id = m.userId')
-      .select('u.email', 'email')
-      .where('m.organisationId = :organisationId', { organisationId })
-      .andWhere('m.userId IN (:...userIds)', { userIds })
-      .andWhere("m.type <> 'invited'")
-      .orderBy('u.email')
-      .setLock('pessimistic_read')
-      .getRawMany<{ email: string }>();
+    const members = await manager.query<{ email: string }[]>(
+      `SELECT u.email FROM organisation_members m JOIN users u ON u.id = m.user_id
+        WHERE m.organisation_id = $1 AND m.user_id = ANY($2::uuid[]) AND m.type <> 'invited'
+        ORDER BY u.email
+          FOR SHARE`,
+      [organisationId, userIds],
+    );
     if (members.length > 0) {
       const taken = members.map((m) => m.email);
       throw new ProblemException(409, {
@@ -147,7 +133,7 @@ export class InvitationsService {
     // One statement for every address: insert a pending invitation, or refresh the pending one
     // (new expiry, link cleared until the worker mails a new token) unless its last email was
     // queued within the cooldown and it has not expired — then it is left exactly as it is.
-    // Raw SQL: TypeORM's orUpdate cannot express `send_count + 1` or a conditional update.
+    // (TypeORM's orUpdate could not express `send_count + 1` or a conditional update anyway.)
     const changed = await manager.query<InvitationRow[]>(
       `INSERT INTO invitations AS i
          (organisation_id, user_id, email, status, token_hash, invited_by, created_at, expires_at,
@@ -182,9 +168,10 @@ export class InvitationsService {
             [organisationId, unchanged],
           );
 
-    for (const row of changed) {
-      await this.outbox.enqueue(manager, { invitationId: row.id, generation: row.send_count });
-    }
+    await this.outbox.enqueue(
+      manager,
+      ...changed.map((row) => ({ invitationId: row.id, generation: row.send_count })),
+    );
     await this.audit.record(
       manager,
       changed.map((row): AuditRecord => ({

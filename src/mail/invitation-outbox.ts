@@ -10,7 +10,8 @@ export interface InvitationEmailJob {
 /**
  * The transactional outbox for invitation emails. `enqueue` runs inside the caller's transaction
  * (through `manager`), so a rolled-back request enqueues nothing; the request never waits for SMTP.
+ * All the jobs of one call are written by one statement.
  */
 export abstract class InvitationOutbox {
-  abstract enqueue(manager: EntityManager, job: InvitationEmailJob): Promise<void>;
+  abstract enqueue(manager: EntityManager, ...jobs: InvitationEmailJob[]): Promise<void>;
 }

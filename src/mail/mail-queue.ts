@@ -68,7 +68,6 @@ export function transactionDb(manager: EntityManager): PgBoss.Db {
   };
 }
 
-type JobData = InvitationEmailJob & Record<string, unknown>;
 export type MailJob = PgBoss.JobWithMetadata<InvitationEmailJob>;
 
 /**
@@ -107,18 +106,30 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
     await this.boss.stop({ graceful: false, close: true });
   }
 
-  /** Inserts the job through the caller's transaction; nothing is visible until it commits. */
-  async enqueue(manager: EntityManager, job: InvitationEmailJob): Promise<void> {
-    const data: JobData = { invitationId: job.invitationId, generation: job.generation };
-    await this.boss.send(INVITATION_EMAIL_QUEUE, data, {
-      id: jobIdFor(job),
-      db: transactionDb(manager),
+  /**
+   * Inserts the jobs through the caller's transaction, all in one statement (pg-boss's `insert`,
+   * one round trip however many jobs); nothing is visible until the transaction commits. The rows
+   * are those `send` would write, one at a time: same ids, options and ON CONFLICT DO NOTHING.
+   */
+  async enqueue(manager: EntityManager, jobs: InvitationEmailJob[]): Promise<void> {
+    const db = transactionDb(manager);
+    if (jobs.length === 0) return;
+    const options = {
+      name: INVITATION_EMAIL_QUEUE,
       retryLimit: this.config.mail.maxAttempts - 1,
       retryDelay: this.config.mail.retryDelaySeconds,
       retryBackoff: this.config.mail.retryBackoff,
       expireInSeconds: expireInSeconds(this.config),
       deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
-    });
+    };
+    await this.boss.insert(
+      jobs.map((job) => ({
+        ...options,
+        id: jobIdFor(job),
+        data: { invitationId: job.invitationId, generation: job.generation },
+      })),
+      { db },
+    );
   }
 
   /** Claims up to `count` jobs (FOR UPDATE SKIP LOCKED: no two workers get the same job). */

@@ -14,7 +14,7 @@ export class PgBossInvitationOutbox extends InvitationOutbox {
     super();
   }
 
-  async enqueue(manager: EntityManager, job: InvitationEmailJob): Promise<void> {
-    await this.queue.enqueue(manager, job);
+  async enqueue(manager: EntityManager, ...jobs: InvitationEmailJob[]): Promise<void> {
+    await this.queue.enqueue(manager, jobs);
   }
 }

@@ -1,0 +1,238 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { SignJWT } from 'jose';
+import type { BenchPostgres } from './postgres.js';
+import { NodeProcess, freePort } from './processes.js';
+import type { SmtpPeer } from './smtp-peer.js';
+
+export interface Profile {
+  name: 'quick' | 'full' | 'smoke';
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Alternating service/baseline rounds of scenario 1 (and fast/slow rounds of scenario 2). */
+  rounds: number;
+  listingWarmupSeconds: number;
+  listingDurationSeconds: number;
+  startupRuns: number;
+}
+
+export const PROFILES: Record<Profile['name'], Profile> = {
+  // Checks that every scenario runs; its numbers mean nothing.
+  smoke: {
+    name: 'smoke',
+    warmupSeconds: 1,
+    durationSeconds: 2,
+    rounds: 1,
+    listingWarmupSeconds: 1,
+    listingDurationSeconds: 1,
+    startupRuns: 1,
+  },
+  quick: {
+    name: 'quick',
+    warmupSeconds: 3,
+    durationSeconds: 10,
+    rounds: 1,
+    listingWarmupSeconds: 2,
+    listingDurationSeconds: 5,
+    startupRuns: 3,
+  },
+  full: {
+    name: 'full',
+    warmupSeconds: 10,
+    durationSeconds: 30,
+    rounds: 3,
+    listingWarmupSeconds: 5,
+    listingDurationSeconds: 15,
+    startupRuns: 5,
+  },
+};
+
+/** dist/ of this build: the service is dist/src/main.js, the bench dist/bench/. */
+export const DIST = fileURLToPath(new URL('../../', import.meta.url));
+export const SERVICE_MAIN = `${DIST}src/main.js`;
+
+/** Invite load: 20 connections, 10 never-seen addresses per request (issue 8, scenario 1). */
+export const INVITE_CONNECTIONS = 20;
+export const EMAILS_PER_REQUEST = 10;
+
+/** Limits must not shape the measurement; the invitations budget cannot be switched off (min 1). */
+export const LIMITS = {
+  RATE_LIMIT_REQUESTS_PER_MINUTE: '0',
+  RATE_LIMIT_INVITATIONS_PER_HOUR: '1000000',
+};
+
+export interface BenchContext {
+  profile: Profile;
+  pg: BenchPostgres;
+  peer: SmtpPeer;
+  /** Working directory of every process started (no .env there), and where logs go. */
+  workDir: string;
+  logDir: string;
+  secret: string;
+  /** Processes still running, stopped on exit whatever happens. */
+  processes: Set<NodeProcess>;
+}
+
+export function newSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The service's environment: production mode, as deployed, on `databaseUrl`. */
+export function serviceEnv(
+  ctx: BenchContext,
+  databaseUrl: string,
+  port: number,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    APP_URL: `http://localhost:${port}`,
+    INTERNAL_AUTH_SECRET: ctx.secret,
+    LOG_LEVEL: 'warn',
+    SMTP_URL: ctx.peer.url,
+    MAIL_WORKER_ENABLED: 'false',
+    MAIL_SHUTDOWN_TIMEOUT: '1s',
+    INVITATION_RESEND_COOLDOWN: '60s',
+    ...LIMITS,
+    ...overrides,
+  };
+}
+
+/** BENCH_CPU_PROF=<dir>: a V8 CPU profile of every service and baseline process, for finding what to fix. */
+function profiling(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
+export interface Started {
+  process: NodeProcess;
+  url: string;
+  /** Milliseconds from spawn to the first 200 of the readiness URL. */
+  readyMs: number;
+}
+
+/** Starts the service (dist/src/main.js) and waits for GET /api/health/ready. */
+export async function startService(
+  ctx: BenchContext,
+  name: string,
+  databaseUrl: string,
+  overrides: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Started> {
+  const port = await freePort();
+  return startProcess(ctx, {
+    name,
+    script: SERVICE_MAIN,
+    env: serviceEnv(ctx, databaseUrl, port, overrides),
+    readyPath: '/api/health/ready',
+    port,
+    nodeArgs: [...profiling(), ...nodeArgs],
+  });
+}
+
+/** Starts the plain node:http baseline of POST /api/users (dist/bench/baseline/server.js). */
+export async function startBaseline(ctx: BenchContext, name: string, databaseUrl: string) {
+  const port = await freePort();
+  return startProcess(ctx, {
+    name,
+    script: `${DIST}bench/baseline/server.js`,
+    nodeArgs: profiling(),
+    // Its configuration is read with the service's loader, so both see the same values.
+    env: serviceEnv(ctx, databaseUrl, port),
+    readyPath: '/ready',
+    port,
+  });
+}
+
+export async function startProcess(
+  ctx: BenchContext,
+  options: {
+    name: string;
+    script: string;
+    env: Record<string, string>;
+    readyPath: string;
+    port: number;
+    nodeArgs?: string[];
+  },
+): Promise<Started> {
+  const proc = NodeProcess.start({
+    name: options.name,
+    script: options.script,
+    env: options.env,
+    cwd: ctx.workDir,
+    logDir: ctx.logDir,
+    nodeArgs: options.nodeArgs,
+  });
+  ctx.processes.add(proc);
+  const url = `http://127.0.0.1:${options.port}`;
+  try {
+    const readyMs = await proc.waitReady(`${url}${options.readyPath}`);
+    return { process: proc, url, readyMs };
+  } catch (error) {
+    await stopProcess(ctx, proc);
+    throw error;
+  }
+}
+
+export async function stopProcess(ctx: BenchContext, proc: NodeProcess): Promise<void> {
+  await proc.stop();
+  ctx.processes.delete(proc);
+}
+
+/** An internal token as BRMS signs it (test/kit/auth.ts mintToken). */
+export async function authorization(
+  secret: string,
+  identity: { organisationId: string; userId: string },
+): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ org: identity.organisationId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(identity.userId)
+    .setIssuer('brms')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 4 * 3600)
+    .sign(new TextEncoder().encode(secret));
+  return `Internal ${token}`;
+}
+
+/** Request bodies with EMAILS_PER_REQUEST addresses never used before in this run. */
+export function freshEmails(prefix: string): () => string {
+  let n = 0;
+  return () => {
+    const emails = [];
+    for (let i = 0; i < EMAILS_PER_REQUEST; i++) emails.push(`${prefix}-${n++}@bench.test`);
+    return JSON.stringify({ emails });
+  };
+}
+
+/** One line of the printed table. */
+export interface Row {
+  scenario: string;
+  measure: string;
+  service: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  /** true met, false missed, undefined: no target. */
+  met?: boolean;
+}
+
+export interface ScenarioOutcome {
+  rows: Row[];
+  /** Raw numbers, plans, statement lists: everything for the JSON file. */
+  data: Record<string, unknown>;
+  /** Text printed after the table (EXPLAIN output, statement comparison). */
+  notes: string[];
+  /** Set when the scenario could not produce a valid result (the command then exits non-zero). */
+  error?: string;
+}
+
+export const fmt = {
+  rps: (v: number) => `${v.toFixed(0)} req/s`,
+  ms: (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`,
+  ratio: (v: number) => v.toFixed(2),
+  mb: (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(0)} MB`),
+};

@@ -1,0 +1,103 @@
+import autocannon from 'autocannon';
+
+export interface LoadOptions {
+  /** Base URL of the server under test (loopback only). */
+  url: string;
+  method: 'GET' | 'POST';
+  /** Path of each request; called per request, so every request can differ. */
+  path: () => string;
+  headers: Record<string, string>;
+  /** Body of each request, called per request. */
+  body?: () => string;
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** Runs between the warm-up and the measured phase (e.g. resetting statement statistics). */
+  afterWarmup?: () => Promise<void>;
+}
+
+export interface LoadResult {
+  /** Responses of the measured phase (warm-up excluded). */
+  requests: number;
+  seconds: number;
+  rps: number;
+  /** Milliseconds, exact (every response's latency kept, not a histogram bucket). */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** Responses that were not 2xx, and connection errors or timeouts. */
+  non2xx: number;
+  errors: number;
+}
+
+/** An autocannon run: a warm-up phase (discarded), then the measured phase. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.warmupSeconds > 0) await phase(options, options.warmupSeconds);
+  await options.afterWarmup?.();
+  return phase(options, options.durationSeconds);
+}
+
+/** A fixed number of requests, as fast as `connections` allow (used to fill queues). */
+export async function runAmount(options: LoadOptions, amount: number): Promise<LoadResult> {
+  return phase(options, undefined, amount);
+}
+
+async function phase(
+  options: LoadOptions,
+  durationSeconds: number | undefined,
+  amount?: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let non2xx = 0;
+  const { body, path } = options;
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    ...(amount === undefined ? { duration: durationSeconds } : { amount }),
+    timeout: 30,
+    requests: [
+      {
+        method: options.method,
+        headers: options.headers,
+        setupRequest: (request) => ({
+          ...request,
+          path: path(),
+          ...(body ? { body: body() } : {}),
+        }),
+      },
+    ],
+  });
+  instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    latencies.push(ms);
+    if (status < 200 || status >= 300) non2xx += 1;
+  });
+  const started = performance.now();
+  const result = await instance;
+  const seconds = amount === undefined ? result.duration : (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p90: percentile(latencies, 90),
+    p99: percentile(latencies, 99),
+    max: latencies[latencies.length - 1] ?? NaN,
+    non2xx,
+    errors: result.errors,
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

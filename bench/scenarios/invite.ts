@@ -1,0 +1,229 @@
+import {
+  INVITE_CONNECTIONS,
+  authorization,
+  fmt,
+  freshEmails,
+  startBaseline,
+  startService,
+  stopProcess,
+  type BenchContext,
+  type ScenarioOutcome,
+  type Started,
+} from '../lib/context.js';
+import { median, runLoad, type LoadResult } from '../lib/load.js';
+import { readStatements, resetStatements, seedOwner, type StatementStat } from '../lib/postgres.js';
+import { RssSampler, cpuMs, rssMb, treeCpuMs } from '../lib/processes.js';
+
+type Side = 'service' | 'baseline';
+
+interface Phase {
+  side: Side;
+  round: number;
+  load: LoadResult;
+  statements?: StatementStat[];
+  /**
+   * CPU milliseconds per request in the measured phase: the server process, PostgreSQL (all its
+   * processes; embedded server only) and the load generator (this process).
+   */
+  cpu: { server?: number; postgres?: number; loadGenerator: number };
+  rss?: { peakMb: number | undefined; highWaterMarkMb: number | undefined; readyMb?: number };
+}
+
+export interface InviteOutcome extends ScenarioOutcome {
+  /** Peak RSS of the service over its scenario-1 runs (scenario 5). */
+  peakRssMb?: number;
+  highWaterMarkMb?: number;
+}
+
+/**
+ * Scenario 1: POST /api/users, 10 never-seen addresses per request, 20 connections, against the
+ * service and the plain node:http + pg baseline, in alternating rounds (each on a fresh database
+ * copied from the migrated template, each process started fresh, each run warmed up first).
+ */
+export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome> {
+  const phases: Phase[] = [];
+  for (let round = 1; round <= ctx.profile.rounds; round++) {
+    const order: Side[] = round % 2 === 1 ? ['baseline', 'service'] : ['service', 'baseline'];
+    for (const side of order) phases.push(await invitePhase(ctx, side, round));
+  }
+
+  const of = (side: Side) => phases.filter((p) => p.side === side);
+  const summary = (side: Side) => ({
+    rps: median(of(side).map((p) => p.load.rps)),
+    p50: median(of(side).map((p) => p.load.p50)),
+    p99: median(of(side).map((p) => p.load.p99)),
+  });
+  const service = summary('service');
+  const baseline = summary('baseline');
+  const rpsRatio = service.rps / baseline.rps;
+  const p99Ratio = service.p99 / baseline.p99;
+  const failed = phases.filter((p) => p.load.non2xx > 0 || p.load.errors > 0);
+
+  const notes: string[] = [];
+  const lastService = of('service').at(-1)?.statements;
+  const lastBaseline = of('baseline').at(-1)?.statements;
+  let sameStatements: boolean | undefined;
+  if (lastService && lastBaseline) {
+    const comparison = compareStatements(lastService, lastBaseline);
+    sameStatements = comparison.same;
+    notes.push(...comparison.lines);
+  }
+
+  const peaks = of('service').map((p) => p.rss?.peakMb ?? 0);
+  const hwms = of('service').map((p) => p.rss?.highWaterMarkMb ?? 0);
+  const rounds = ctx.profile.rounds > 1 ? ` (median of ${ctx.profile.rounds} rounds)` : '';
+  return {
+    rows: [
+      {
+        scenario: '1 invite throughput',
+        measure: `throughput${rounds}`,
+        service: fmt.rps(service.rps),
+        baseline: fmt.rps(baseline.rps),
+        ratio: fmt.ratio(rpsRatio),
+        target: '≥ 0.85',
+        met: rpsRatio >= 0.85,
+      },
+      {
+        scenario: '',
+        measure: 'p50 latency',
+        service: fmt.ms(service.p50),
+        baseline: fmt.ms(baseline.p50),
+        ratio: fmt.ratio(service.p50 / baseline.p50),
+        target: '',
+      },
+      {
+        scenario: '',
+        measure: 'p99 latency',
+        service: fmt.ms(service.p99),
+        baseline: fmt.ms(baseline.p99),
+        ratio: fmt.ratio(p99Ratio),
+        target: '≤ 1.2',
+        met: p99Ratio <= 1.2,
+      },
+    ],
+    data: { phases, service, baseline, rpsRatio, p99Ratio, sameStatements },
+    notes,
+    peakRssMb: peaks.length ? Math.max(...peaks) : undefined,
+    highWaterMarkMb: hwms.length ? Math.max(...hwms) : undefined,
+    error:
+      failed.length > 0
+        ? `requests failed: ${failed.map((p) => `${p.side} round ${p.round}: ${p.load.non2xx} non-2xx, ${p.load.errors} errors`).join('; ')}`
+        : undefined,
+  };
+}
+
+async function invitePhase(ctx: BenchContext, side: Side, round: number): Promise<Phase> {
+  const db = await ctx.pg.createDatabase(`invite_${side}_${round}`);
+  const owner = await seedOwner(db);
+  const name = `invite-${side}-${round}`;
+  const started: Started =
+    side === 'service' ? await startService(ctx, name, db) : await startBaseline(ctx, name, db);
+  const readyMb = rssMb(started.process.pid);
+  const rss = side === 'service' ? new RssSampler(started.process.pid) : undefined;
+  try {
+    let before: CpuSnapshot | undefined;
+    const load = await inviteLoad(ctx, started, owner, `${side}${round}`, async () => {
+      if (ctx.pg.statements) await resetStatements(db);
+      before = cpuSnapshot(ctx, started);
+    });
+    const cpu = cpuPerRequest(before!, cpuSnapshot(ctx, started), load.requests);
+    const statements = ctx.pg.statements ? await readStatements(db, load.requests) : undefined;
+    log(
+      `  ${name}: ${fmt.rps(load.rps)}, p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}` +
+        `, CPU ms/request: server ${cpu.server?.toFixed(2)}, PostgreSQL ${cpu.postgres?.toFixed(2)}, load ${cpu.loadGenerator.toFixed(2)}` +
+        (load.non2xx ? `, ${load.non2xx} non-2xx` : ''),
+    );
+    return { side, round, load, statements, cpu, rss: rss && { ...rss.stop(), readyMb } };
+  } finally {
+    rss?.stop();
+    await stopProcess(ctx, started.process);
+  }
+}
+
+interface CpuSnapshot {
+  server?: number;
+  postgres?: number;
+  loadGenerator: number;
+}
+
+function cpuSnapshot(ctx: BenchContext, started: Started): CpuSnapshot {
+  const postmaster = ctx.pg.postmasterPid;
+  const usage = process.cpuUsage();
+  return {
+    server: cpuMs(started.process.pid),
+    postgres: postmaster === undefined ? undefined : treeCpuMs(postmaster),
+    loadGenerator: (usage.user + usage.system) / 1000,
+  };
+}
+
+function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number) {
+  const per = (a?: number, b?: number) =>
+    a === undefined || b === undefined ? undefined : (b - a) / requests;
+  return {
+    server: per(before.server, after.server),
+    postgres: per(before.postgres, after.postgres),
+    loadGenerator: (after.loadGenerator - before.loadGenerator) / requests,
+  };
+}
+
+/** The scenario-1 load (scenario 2 reuses it): warm-up, then the measured phase. */
+export async function inviteLoad(
+  ctx: BenchContext,
+  target: Started,
+  owner: { organisationId: string; userId: string },
+  emailPrefix: string,
+  afterWarmup?: () => Promise<void>,
+): Promise<LoadResult> {
+  return runLoad({
+    url: target.url,
+    method: 'POST',
+    path: () => '/api/users',
+    headers: {
+      authorization: await authorization(ctx.secret, owner),
+      'content-type': 'application/json',
+    },
+    body: freshEmails(emailPrefix),
+    connections: INVITE_CONNECTIONS,
+    warmupSeconds: ctx.profile.warmupSeconds,
+    durationSeconds: ctx.profile.durationSeconds,
+    afterWarmup,
+  });
+}
+
+/**
+ * Both handlers must issue the same statements the same number of times per request; this is
+ * what makes the baseline a baseline. Compares pg_stat_statements of the last run of each.
+ */
+function compareStatements(
+  service: StatementStat[],
+  baseline: StatementStat[],
+): { same: boolean; lines: string[] } {
+  // Statements issued at least once per 2 requests: the request path, not start-up or health.
+  const hot = (list: StatementStat[]) => list.filter((s) => s.perRequest >= 0.5);
+  const key = (s: StatementStat) => s.query.slice(0, 60);
+  const serviceHot = hot(service);
+  const baselineHot = new Map(hot(baseline).map((s) => [s.queryId, s]));
+  const lines = ['Scenario 1: statements per request (pg_stat_statements, measured phase)'];
+  lines.push('  service  baseline  statement');
+  let same = serviceHot.length === baselineHot.size;
+  for (const s of serviceHot) {
+    const b = baselineHot.get(s.queryId);
+    if (!b || Math.abs(b.perRequest - s.perRequest) > 0.1 * s.perRequest) same = false;
+    lines.push(
+      `  ${s.perRequest.toFixed(2).padStart(7)}  ${(b ? b.perRequest.toFixed(2) : '-').padStart(8)}  ${key(s)}`,
+    );
+    baselineHot.delete(s.queryId);
+  }
+  for (const b of baselineHot.values()) {
+    lines.push(`  ${'-'.padStart(7)}  ${b.perRequest.toFixed(2).padStart(8)}  ${key(b)}`);
+  }
+  const total = (list: StatementStat[]) => hot(list).reduce((sum, s) => sum + s.perRequest, 0);
+  lines.push(
+    `  ${total(service).toFixed(1).padStart(7)}  ${total(baseline).toFixed(1).padStart(8)}  in all: ${same ? 'the same statements' : 'DIFFERENT statements: the baseline no longer mirrors the service'}`,
+  );
+  return { same, lines };
+}
+
+export function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
