@@ -146,3 +146,47 @@ describe('malformed requests', () => {
     if (status >= 400) expect(res.headers['content-type']).toMatch(/problem\+json/);
   });
 });
+
+describe('a database that stops answering', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { DATABASE_STATEMENT_TIMEOUT: '500ms' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('answers 503 with Retry-After once DATABASE_STATEMENT_TIMEOUT runs out, not a hang', async () => {
+    const owner = await seedMember(t.dataSource, { email: 'owner@stuck.test' });
+    await seedMember(t.dataSource, {
+      email: 'held@stuck.test',
+      organisationName: 'Elsewhere',
+    });
+    // Another session holds the user's row: the invite's upsert waits for it, as it would for a
+    // stuck database.
+    const blocker = t.dataSource.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    await blocker.query(`SELECT id FROM users WHERE email = 'held@stuck.test' FOR UPDATE`);
+    try {
+      const started = Date.now();
+      const res = await request(t.server)
+        .post('/api/users')
+        .set('Authorization', await authHeader(owner))
+        .send({ emails: ['held@stuck.test'] });
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+      expect(res.headers['content-type']).toMatch(/problem\+json/);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    // And the service is fine once the database answers again.
+    await request(t.server)
+      .post('/api/users')
+      .set('Authorization', await authHeader(owner))
+      .send({ emails: ['held@stuck.test'] })
+      .expect(200);
+  });
+});

@@ -71,6 +71,10 @@ class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
+  DATABASE_STATEMENT_TIMEOUT?: string;
+
+  @IsOptional()
+  @IsString()
   EMBEDDED_POSTGRES_DIR?: string;
 
   @IsOptional()
@@ -206,6 +210,8 @@ export interface DatabaseConfig {
   url: string | undefined;
   runMigrations: boolean;
   poolSize: number;
+  /** PostgreSQL's statement_timeout for the app's pool; 0: none. */
+  statementTimeoutMs: number;
   embeddedDir: string;
 }
 
@@ -467,6 +473,10 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
     );
   }
 
+  const statementTimeoutMs = env.DATABASE_STATEMENT_TIMEOUT
+    ? (parseDuration('DATABASE_STATEMENT_TIMEOUT', env.DATABASE_STATEMENT_TIMEOUT, problems) ?? 0)
+    : 15_000;
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = env.PORT ?? 3000;
@@ -483,6 +493,7 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
       url: env.DATABASE_URL || undefined,
       runMigrations: (env.DATABASE_RUN_MIGRATIONS ?? 'true') === 'true',
       poolSize: env.DATABASE_POOL_SIZE ?? 10,
+      statementTimeoutMs,
       embeddedDir: env.EMBEDDED_POSTGRES_DIR ?? '.data/postgres',
     },
     auth: { keys, issuer: env.INTERNAL_AUTH_ISSUER ?? 'brms', configured: keys.length > 0 },

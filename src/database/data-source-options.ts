@@ -6,7 +6,11 @@ import { MIGRATIONS } from './migrations.js';
  * The one definition of how this service talks to PostgreSQL. `ormconfig.ts` (the CLI's
  * DataSource) and the app's TypeOrmModule both derive from it.
  */
-export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  poolSize = 10,
+  statementTimeoutMs = 0,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -21,6 +25,8 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     extra: {
       // Fail fast instead of hanging when the database is unreachable.
       connectionTimeoutMillis: 5000,
+      // A database that accepts connections but stops answering must not hang requests either.
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     },
   };
 }

@@ -8,13 +8,16 @@ import { dataSourceOptions } from './data-source-options.js';
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
-        const { url, poolSize, runMigrations } = config.database;
+        const { url, poolSize, statementTimeoutMs, runMigrations } = config.database;
         if (!url) {
           // main.ts and the test kit start the embedded server and set DATABASE_URL before Nest
           // boots; reaching this means the app was built some other way.
           throw new Error('DATABASE_URL is not set and no embedded PostgreSQL was started');
         }
-        return { ...dataSourceOptions(url, poolSize), migrationsRun: runMigrations };
+        return {
+          ...dataSourceOptions(url, poolSize, statementTimeoutMs),
+          migrationsRun: runMigrations,
+        };
       },
     }),
   ],

@@ -33,6 +33,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
       'ECONNRESET',
       'ETIMEDOUT',
       'EPIPE',
+      '57014', // query_canceled: DATABASE_STATEMENT_TIMEOUT ran out
       '57P01',
       '57P02',
       '57P03',
