@@ -328,6 +328,30 @@ describe('mail delivery worker', () => {
       expect(mailbox.messagesTo('leased@example.com')).toEqual([]);
     });
 
+    it('gives up on a server that takes longer than MAIL_SEND_TIMEOUT, and says so on the invitation', async () => {
+      const id = await invite('slow@example.com', { enqueue: false });
+      const { sendTimeoutMs } = t.app.get(AppConfig).mail;
+      mailbox.delayMs = sendTimeoutMs + 2000;
+      try {
+        const started = Date.now();
+        await expect(
+          t.app.get(InvitationDelivery).deliver({ invitationId: id, generation: 1 }),
+        ).rejects.toThrow(/MAIL_SEND_TIMEOUT/);
+        expect(Date.now() - started).toBeLessThan(sendTimeoutMs + 1500);
+      } finally {
+        mailbox.delayMs = 0;
+      }
+      expect(await row(id)).toMatchObject({
+        delivery_status: 'queued',
+        delivery_error: expect.stringMatching(
+          new RegExp(
+            `did not accept the message within ${sendTimeoutMs} ms \\(MAIL_SEND_TIMEOUT\\)`,
+          ),
+        ),
+        delivery_lease_until: null,
+      });
+    }, 20_000);
+
     it('sends nothing for a job whose email already went out', async () => {
       const id = await invite('once@example.com', { enqueue: false });
       const delivery = t.app.get(InvitationDelivery);

@@ -41,10 +41,11 @@ export function jobIdFor(job: InvitationEmailJob): string {
 
 /**
  * How long one worker may hold an invitation while it sends (the row's `delivery_lease_until`):
- * longer than a send can take, which MAIL_SEND_TIMEOUT bounds.
+ * longer than a send can take. A job may wait for one send ahead of it to free an SMTP slot (the
+ * worker runs twice MAIL_WORKER_CONCURRENCY jobs), then sends; MAIL_SEND_TIMEOUT bounds each.
  */
 export function deliveryLeaseMs(config: AppConfig): number {
-  return config.mail.sendTimeoutMs + 30_000;
+  return 2 * config.mail.sendTimeoutMs + 30_000;
 }
 
 /** pg-boss's own timeout for an active job; past it, maintenance fails the job so it is retried. */
@@ -140,8 +141,9 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  async complete(queue: string, id: string): Promise<void> {
-    await this.boss.complete(queue, id);
+  /** Completes the jobs, all in one statement. */
+  async complete(queue: string, ids: string[]): Promise<void> {
+    if (ids.length > 0) await this.boss.complete(queue, ids);
   }
 
   /** Fails the job: retried after the backoff, or moved to the dead-letter queue when exhausted. */

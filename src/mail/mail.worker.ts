@@ -38,7 +38,8 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.loops.push(
       new QueueLoop(this.queue, {
         queue: INVITATION_EMAIL_QUEUE,
-        concurrency,
+        // Twice the SMTP slots: while `concurrency` jobs send, as many claim or record theirs.
+        concurrency: 2 * concurrency,
         pollIntervalMs,
         logger: this.logger,
         handle: async (job: MailJob) => {

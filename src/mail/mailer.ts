@@ -14,7 +14,7 @@ export interface OutgoingEmail {
 
 /**
  * nodemailer's transport options for SMTP_URL: pooled connections (one per concurrent send), and
- * every network wait bounded by MAIL_SEND_TIMEOUT so a silent server cannot hold a worker slot.
+ * every network wait bounded near MAIL_SEND_TIMEOUT so a silent server cannot hold a worker slot.
  * Settings in the URL's query string (e.g. `?maxConnections=2`) win over these.
  */
 export function smtpOptions(mail: MailConfig & { smtpUrl: string }): SMTPPoolOptions {
@@ -24,7 +24,9 @@ export function smtpOptions(mail: MailConfig & { smtpUrl: string }): SMTPPoolOpt
     maxConnections: mail.concurrency,
     connectionTimeout: mail.sendTimeoutMs,
     greetingTimeout: mail.sendTimeoutMs,
-    socketTimeout: mail.sendTimeoutMs,
+    // A backstop: each send is aborted at MAIL_SEND_TIMEOUT (InvitationDelivery), which names the
+    // setting in the error it records; an idle pooled connection is dropped a little later.
+    socketTimeout: mail.sendTimeoutMs + 5000,
   };
 }
 

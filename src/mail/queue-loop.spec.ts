@@ -5,6 +5,8 @@ import { QueueLoop } from './queue-loop.js';
 class FakeQueue {
   waiting: MailJob[] = [];
   completed: string[] = [];
+  /** The ids of each complete() call. */
+  completeCalls: string[][] = [];
   failed: { id: string; message: string }[] = [];
 
   add(id: string): void {
@@ -17,12 +19,18 @@ class FakeQueue {
     } as MailJob);
   }
 
+  /** What each fetch() call asked for and got. */
+  fetchCalls: { asked: number; got: number }[] = [];
+
   fetch(_queue: string, count: number): Promise<MailJob[]> {
-    return Promise.resolve(this.waiting.splice(0, count));
+    const jobs = this.waiting.splice(0, count);
+    this.fetchCalls.push({ asked: count, got: jobs.length });
+    return Promise.resolve(jobs);
   }
 
-  complete(_queue: string, id: string): Promise<void> {
-    this.completed.push(id);
+  complete(_queue: string, ids: string[]): Promise<void> {
+    this.completeCalls.push(ids);
+    this.completed.push(...ids);
     return Promise.resolve();
   }
 
@@ -130,6 +138,130 @@ describe('QueueLoop', () => {
     gate.resolve();
     await until(() => loop.activeJobs === 0);
     expect(queue.completed).toEqual([]);
+  });
+
+  it('completes the jobs that finished meanwhile in one call, not one call per job', async () => {
+    const queue = new FakeQueue();
+    for (const id of ['a', 'b', 'c']) queue.add(id);
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const firstCompletion = deferred();
+    const complete = queue.complete.bind(queue);
+    queue.complete = async (name, ids) => {
+      if (queue.completeCalls.length === 0) await firstCompletion.promise;
+      return complete(name, ids);
+    };
+    const loop = new QueueLoop(queue as unknown as MailQueue, {
+      queue: 'q',
+      concurrency: 3,
+      pollIntervalMs: 10_000,
+      logger,
+      handle: async (job) => {
+        const gate = deferred();
+        gates.set(job.id, gate);
+        await gate.promise;
+      },
+    });
+    loop.start();
+    await until(() => gates.size === 3);
+
+    gates.get('a')!.resolve();
+    await until(() => loop.activeJobs === 2);
+    // 'a' is being recorded (held); 'b' and 'c' finish meanwhile.
+    gates.get('b')!.resolve();
+    gates.get('c')!.resolve();
+    await until(() => loop.activeJobs === 0);
+    expect(loop.unrecordedJobs).toBe(3);
+    firstCompletion.resolve();
+    await until(() => loop.unrecordedJobs === 0);
+    await loop.stop(1000);
+    expect(queue.completeCalls).toEqual([['a'], ['b', 'c']]);
+  });
+
+  it('fetches ahead of free slots: one fetch serves several jobs, never more than `concurrency` run', async () => {
+    const queue = new FakeQueue();
+    const ids = Array.from({ length: 20 }, (_, i) => `job-${i}`);
+    for (const id of ids) queue.add(id);
+    let running = 0;
+    let peak = 0;
+    const loop = new QueueLoop(queue as unknown as MailQueue, {
+      queue: 'q',
+      concurrency: 2,
+      prefetch: 6,
+      pollIntervalMs: 10_000,
+      logger,
+      handle: async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+      },
+    });
+    loop.start();
+    await until(() => queue.completed.length === 20);
+    await loop.stop(1000);
+
+    expect(peak).toBe(2);
+    expect([...queue.completed].sort()).toEqual([...ids].sort());
+    // The first fetch asks for the free slots only (how long jobs take is not known yet); once
+    // jobs prove quick, refills ask for the slots plus the buffer when half of it is used, and
+    // after a fetch came back short the next waits for the poll interval (10 s here).
+    expect(queue.fetchCalls[0]).toEqual({ asked: 2, got: 2 });
+    expect(Math.max(...queue.fetchCalls.map((call) => call.asked))).toBeGreaterThanOrEqual(6);
+    expect(queue.fetchCalls.length).toBeLessThanOrEqual(7);
+  });
+
+  it('on stop, runs the jobs it had fetched within the grace period and releases the rest', async () => {
+    const queue = new FakeQueue();
+    queue.add('quick'); // shows that jobs are quick: the loop then fetches ahead
+    const gates = new Map<string, ReturnType<typeof deferred>>();
+    const loop = new QueueLoop(queue as unknown as MailQueue, {
+      queue: 'q',
+      concurrency: 1,
+      prefetch: 3,
+      pollIntervalMs: 20,
+      logger,
+      handle: async (job) => {
+        if (job.id === 'quick') return;
+        const gate = deferred();
+        gates.set(job.id, gate);
+        await gate.promise;
+      },
+    });
+    loop.start();
+    await until(() => queue.completed.includes('quick'));
+    for (const id of ['a', 'b', 'c', 'd']) queue.add(id);
+    await until(() => gates.has('a'));
+    expect(queue.waiting).toEqual([]); // 'b', 'c', 'd' are in the buffer
+
+    const stopped = loop.stop(300);
+    gates.get('a')!.resolve();
+    await until(() => gates.has('b'));
+    gates.get('b')!.resolve();
+    await until(() => gates.has('c'));
+    // 'c' never finishes: at the end of the grace period it and the unstarted 'd' are released.
+    await stopped;
+
+    expect(queue.completed).toEqual(['quick', 'a', 'b']);
+    expect(queue.failed.map((f) => f.id).sort()).toEqual(['c', 'd']);
+    expect(gates.has('d')).toBe(false);
+  });
+
+  it('does not fetch ahead while jobs are slow, leaving them to other workers', async () => {
+    const queue = new FakeQueue();
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) queue.add(id);
+    const loop = new QueueLoop(queue as unknown as MailQueue, {
+      queue: 'q',
+      concurrency: 2,
+      prefetch: 6,
+      pollIntervalMs: 10,
+      logger,
+      handle: () => new Promise((r) => setTimeout(r, 150)), // longer than the prefetch budget
+    });
+    loop.start();
+    await until(() => queue.completed.length === 6, 5000);
+    await loop.stop(1000);
+    // Never more than the free slots: the jobs still waiting stay in the queue for others.
+    expect(Math.max(...queue.fetchCalls.map((call) => call.asked))).toBe(2);
   });
 
   it('records an outcome the database refused once it answers again, without running the job again', async () => {

@@ -6,33 +6,61 @@ export interface QueueLoopOptions {
   /** Jobs handled at the same time. */
   concurrency: number;
   pollIntervalMs: number;
+  /**
+   * At most this many jobs fetched ahead of free slots (default 3 × concurrency): one fetch serves
+   * several jobs. pg-boss's fetch sorts every waiting job of the queue, so fetching one job per
+   * freed slot made the database the bottleneck of a long queue (the outbox-drain benchmark).
+   * How many it really fetches ahead follows how long jobs take: about PREFETCH_BUDGET_MS of work,
+   * none until a job has finished, so slow jobs are left for other workers to share.
+   */
+  prefetch?: number;
   handle: (job: MailJob) => Promise<void>;
   logger: Pick<Logger, 'error' | 'warn'>;
 }
+
+/** Fetch ahead about this much work (per slot), judged by how long recent jobs took. */
+const PREFETCH_BUDGET_MS = 100;
 
 /** What pg-boss must still be told about a finished job: the database did not answer then. */
 type Outcome = { complete: true } | { complete: false; reason: string };
 
 /**
- * Fetches jobs from one pg-boss queue and runs them, at most `concurrency` at a time.
+ * Fetches jobs from one pg-boss queue and runs them, at most `concurrency` at a time, keeping some
+ * more fetched ahead when jobs are quick (`prefetch`) so that one fetch serves several jobs.
  *
  * Not pg-boss's `work()`: in pg-boss 10 it completes and fails jobs without awaiting the query, so a
  * database hiccup at that moment is an unhandled rejection that ends the process, and its shutdown
  * cannot tell a job it released from one it finished. Here every completion is awaited and logged,
- * and `stop()` stops fetching, waits for the jobs in flight, and releases (fails, hence retries)
- * those still running when the grace period ends.
+ * and `stop()` stops fetching, runs what it fetched, and releases (fails, hence retries) the jobs
+ * still running or waiting when the grace period ends.
  *
- * An outcome the database could not take (it was down) is kept and recorded on the next turns of
- * the loop, once it answers again: otherwise the job would stay `active` until pg-boss's
- * maintenance expires it, minutes after the database is back.
+ * A fetched job waits in the buffer at most a few sends' time. Should it wait past pg-boss's expiry
+ * (every send timing out), pg-boss retries it elsewhere; the invitation's lease and `sent` status,
+ * not the job, decide whether an email leaves, so that costs a retry, not a duplicate.
+ *
+ * Completions are recorded on the loop's next turn, all those finished by then in one statement
+ * (before the next fetch). An outcome the database could not take (it was down) is kept and
+ * recorded on the next turns of the loop, once it answers again: otherwise the job would stay
+ * `active` until pg-boss's maintenance expires it, minutes after the database is back. A completion
+ * lost with the process (a crash) only means pg-boss runs the job again after its expiry; the
+ * handler finds the email already sent.
  */
 export class QueueLoop {
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Fetched (active in pg-boss) and not started yet: at most `concurrency + prefetch` with inFlight. */
+  private readonly ready: MailJob[] = [];
+  private graceEndsAt = Infinity;
+  /** Recent job duration (exponential moving average), for sizing the prefetch. */
+  private jobMs: number | undefined;
   private readonly released = new Set<string>();
   private readonly unrecorded = new Map<string, Outcome>();
+  /** Jobs whose outcome could not be recorded and were logged once already. */
+  private readonly warned = new Set<string>();
   private stopping = false;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
+  /** wake() came while the loop was not sleeping: its next sleep returns at once. */
+  private woken = false;
 
   constructor(
     private readonly mailQueue: MailQueue,
@@ -48,64 +76,109 @@ export class QueueLoop {
     return this.inFlight.size;
   }
 
-  /** Finished jobs whose outcome pg-boss has not recorded yet (the database did not answer). */
+  /** Finished jobs whose outcome pg-boss has not recorded yet (next turn, or the database is down). */
   get unrecordedJobs(): number {
     return this.unrecorded.size;
   }
 
   /**
-   * Stops taking jobs and waits up to `graceMs` for those in flight; any still running then is
-   * released to pg-boss (failed: retried after its backoff, by this or another process).
+   * Stops fetching; starts the jobs already fetched and waits for them and those in flight, up to
+   * `graceMs`. Any still running or not started then is released to pg-boss (failed: retried after
+   * its backoff, by this or another process).
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    this.graceEndsAt = Date.now() + graceMs;
     this.wake();
     await this.running;
-    if (this.inFlight.size > 0) {
+    const left = this.graceEndsAt - Date.now();
+    if (this.inFlight.size > 0 && left > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const finished = await Promise.race([
-        Promise.allSettled(this.inFlight.values()).then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
+      await Promise.race([
+        Promise.allSettled(this.inFlight.values()),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, left))),
       ]);
       clearTimeout(timer);
-      if (!finished) {
-        for (const id of [...this.inFlight.keys()]) {
-          this.released.add(id);
-          await this.record(id, {
-            complete: false,
-            reason: 'released: the worker shut down while handling the job',
-          });
-        }
-      }
+    }
+    const reason = 'released: the worker shut down while handling the job';
+    for (const id of [...this.inFlight.keys()]) {
+      this.released.add(id);
+      await this.record([id], { complete: false, reason });
+    }
+    for (const job of this.ready.splice(0)) {
+      await this.record([job.id], { complete: false, reason: 'released: the worker shut down' });
     }
     // A last try; what still fails is left to pg-boss's expiry.
     await this.recordPending();
   }
 
+  /**
+   * Each turn: record finished jobs, start fetched ones in free slots, and refill the local buffer
+   * when it runs low (one fetch for several jobs), then sleep until a job finishes or the poll
+   * interval ends. While stopping it only starts what it had fetched, until the grace period ends.
+   */
   private async run(): Promise<void> {
-    while (!this.stopping) {
+    const { concurrency } = this.options;
+    const maxPrefetch = this.options.prefetch ?? concurrency * 3;
+    // After a fetch that found fewer jobs than it asked for, the next waits for the poll interval.
+    let nextFetchAt = 0;
+    for (;;) {
       await this.recordPending();
-      const free = this.options.concurrency - this.inFlight.size;
-      if (free > 0) {
+      if (this.stopping && (this.ready.length === 0 || Date.now() >= this.graceEndsAt)) return;
+      this.startReady();
+      const prefetch = this.prefetchFor(maxPrefetch);
+      const want = prefetch + concurrency - this.inFlight.size - this.ready.length;
+      if (
+        !this.stopping &&
+        want > 0 &&
+        this.ready.length <= prefetch / 2 &&
+        Date.now() >= nextFetchAt
+      ) {
         // pg-boss's fetch answers [] when the database cannot be reached: the loop polls on.
-        const jobs = await this.mailQueue.fetch(this.options.queue, free).catch((error) => {
+        const jobs = await this.mailQueue.fetch(this.options.queue, want).catch((error) => {
           this.options.logger.error(`${this.options.queue}: fetch failed: ${message(error)}`);
           return [];
         });
-        for (const job of jobs) this.dispatch(job);
-        // A full batch: more may be waiting, so fetch again as soon as a slot frees up.
-        if (jobs.length === free) continue;
+        this.ready.push(...jobs);
+        this.startReady();
+        // A full batch: more may be waiting, so the loop fetches again once the buffer runs low.
+        nextFetchAt = jobs.length === want ? 0 : Date.now() + this.options.pollIntervalMs;
+        if (jobs.length === want) continue;
       }
-      if (!this.stopping) await this.sleep(this.options.pollIntervalMs);
+      // Until a job finishes (wake), the next fetch is due, or (stopping) the grace period ends.
+      const room = prefetch + concurrency - this.inFlight.size - this.ready.length;
+      const pause = this.stopping
+        ? this.graceEndsAt - Date.now()
+        : room > 0 && this.ready.length <= prefetch / 2
+          ? nextFetchAt - Date.now()
+          : this.options.pollIntervalMs;
+      await this.sleep(Math.max(0, pause));
+    }
+  }
+
+  /** Jobs to hold ahead: about PREFETCH_BUDGET_MS of work per slot at the recent job duration. */
+  private prefetchFor(max: number): number {
+    if (this.jobMs === undefined) return 0;
+    const slotsWorth = Math.floor(PREFETCH_BUDGET_MS / Math.max(this.jobMs, 1));
+    return Math.min(max, this.options.concurrency * slotsWorth);
+  }
+
+  private startReady(): void {
+    while (this.inFlight.size < this.options.concurrency && this.ready.length > 0) {
+      this.dispatch(this.ready.shift()!);
     }
   }
 
   private dispatch(job: MailJob): void {
+    const startedAt = performance.now();
     const done = this.process(job)
       .catch((error) => {
         this.options.logger.error(`${this.options.queue} job ${job.id}: ${message(error)}`);
       })
       .finally(() => {
+        // A moving average of how long a job takes (failures included: they also hold a slot).
+        const ms = performance.now() - startedAt;
+        this.jobMs = this.jobMs === undefined ? ms : 0.8 * this.jobMs + 0.2 * ms;
         this.inFlight.delete(job.id);
         this.released.delete(job.id);
         this.wake();
@@ -123,7 +196,9 @@ export class QueueLoop {
     // Released at shutdown: pg-boss already has it back; its outcome is settled by the next run.
     if (this.released.has(job.id)) return;
     if (failure === undefined) {
-      await this.record(job.id, { complete: true });
+      // Told to pg-boss on the loop's next turn, together with the others finished by then: one
+      // statement for all of them, not one per job (the loop wakes when this job's slot frees).
+      this.unrecorded.set(job.id, { complete: true });
       return;
     }
     const attempt = job.retryCount + 1;
@@ -131,35 +206,53 @@ export class QueueLoop {
     this.options.logger.warn(
       `${this.options.queue} job ${job.id} failed (attempt ${attempt} of ${attempts}): ${message(failure)}`,
     );
-    await this.record(job.id, { complete: false, reason: message(failure) });
+    await this.record([job.id], { complete: false, reason: message(failure) });
   }
 
-  /** Tells pg-boss how the job ended; when the database does not answer, keeps it for later. */
-  private async record(id: string, outcome: Outcome): Promise<boolean> {
+  /** Tells pg-boss how the jobs ended; when the database does not answer, keeps them for later. */
+  private async record(ids: string[], outcome: Outcome): Promise<boolean> {
     try {
-      if (outcome.complete) await this.mailQueue.complete(this.options.queue, id);
-      else await this.mailQueue.fail(this.options.queue, id, outcome.reason);
-      this.unrecorded.delete(id);
+      if (outcome.complete) await this.mailQueue.complete(this.options.queue, ids);
+      else await this.mailQueue.fail(this.options.queue, ids[0], outcome.reason);
+      for (const id of ids) {
+        this.unrecorded.delete(id);
+        this.warned.delete(id);
+      }
       return true;
     } catch (error) {
-      if (!this.unrecorded.has(id)) {
+      const unwarned = ids.filter((id) => !this.warned.has(id));
+      if (unwarned.length > 0) {
         this.options.logger.error(
-          `${this.options.queue} job ${id}: could not record ${outcome.complete ? 'completion' : 'failure'} (will retry): ${message(error)}`,
+          `${this.options.queue} job${unwarned.length > 1 ? 's' : ''} ${unwarned.join(', ')}: could not record ${outcome.complete ? 'completion' : 'failure'} (will retry): ${message(error)}`,
         );
       }
-      this.unrecorded.set(id, outcome);
+      for (const id of ids) {
+        this.unrecorded.set(id, outcome);
+        this.warned.add(id);
+      }
       return false;
     }
   }
 
-  /** Records the outcomes kept while the database was down, oldest first; stops at the first refusal. */
+  /**
+   * Records the outcomes not yet told to pg-boss: the completions in one statement, then the
+   * failures kept while the database was down, oldest first; stops at the first refusal.
+   */
   private async recordPending(): Promise<void> {
+    const completed = [...this.unrecorded].filter(([, o]) => o.complete).map(([id]) => id);
+    if (completed.length > 0 && !(await this.record(completed, { complete: true }))) return;
     for (const [id, outcome] of [...this.unrecorded]) {
-      if (!(await this.record(id, outcome))) return;
+      if (outcome.complete) continue; // finished meanwhile: in the next turn's statement
+      if (!(await this.record([id], outcome))) return;
     }
   }
 
+  /** Sleeps up to `ms`, or not at all when something woke the loop while it was busy. */
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -170,10 +263,12 @@ export class QueueLoop {
     });
   }
 
+  /** A job finished (a slot and an outcome to record) or stop() was called. */
   private wake(): void {
     const wakeUp = this.wakeUp;
     this.wakeUp = undefined;
-    wakeUp?.();
+    if (wakeUp) wakeUp();
+    else this.woken = true;
   }
 }
 
