@@ -181,6 +181,17 @@ export interface StatementStat {
   meanMs: number;
 }
 
+/**
+ * Flushes what earlier phases wrote, before a measured phase: otherwise the checkpoint their WAL
+ * triggers lands in whichever phase runs next (the service's, in a round that starts with the
+ * baseline) and is billed to it. Needs a superuser (the embedded server's, or pg_checkpoint).
+ */
+export async function checkpoint(url: string): Promise<void> {
+  await withClient(url, (c) => c.query('CHECKPOINT')).catch((error: unknown) => {
+    console.error(`CHECKPOINT before a measured phase failed (measuring anyway): ${String(error)}`);
+  });
+}
+
 export async function resetStatements(url: string): Promise<void> {
   await withClient(url, (c) =>
     c.query(

@@ -17,7 +17,13 @@ import {
   type ScenarioOutcome,
 } from '../lib/context.js';
 import { runAmount } from '../lib/load.js';
-import { seedOwner, withClient } from '../lib/postgres.js';
+import {
+  checkpoint,
+  readStatements,
+  resetStatements,
+  seedOwner,
+  withClient,
+} from '../lib/postgres.js';
 import { NodeProcess, sleep } from '../lib/processes.js';
 import { log } from './invite.js';
 
@@ -84,6 +90,8 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
   // The service's worker drains the queue.
   ctx.peer.delayMs = 0;
   ctx.peer.reset();
+  await checkpoint(db);
+  if (ctx.pg.statements) await resetStatements(db);
   const worker = await startService(ctx, 'drain-worker', db, {
     MAIL_WORKER_ENABLED: 'true',
     MAIL_WORKER_CONCURRENCY: String(CONCURRENCY),
@@ -106,6 +114,19 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
       return rows[0].n;
     });
     if (sent !== COUNT) throw new Error(`${sent} invitations recorded as sent, expected ${COUNT}`);
+    if (ctx.pg.statements) {
+      // What the worker asked of the database, per email, by total time.
+      const statements = (await readStatements(db, COUNT))
+        .map((s) => ({ ...s, totalMs: s.calls * s.meanMs }))
+        .sort((a, b) => b.totalMs - a.totalMs)
+        .slice(0, 6);
+      log('  drain-worker statements (per email, mean ms, total s):');
+      for (const s of statements) {
+        log(
+          `    ${s.perRequest.toFixed(3).padStart(6)} ${s.meanMs.toFixed(3).padStart(7)} ${(s.totalMs / 1000).toFixed(2).padStart(6)}  ${s.query.slice(0, 70)}`,
+        );
+      }
+    }
   } finally {
     await stopProcess(ctx, worker.process);
   }

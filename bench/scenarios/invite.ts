@@ -11,7 +11,13 @@ import {
   type Started,
 } from '../lib/context.js';
 import { median, runLoad, type LoadResult } from '../lib/load.js';
-import { readStatements, resetStatements, seedOwner, type StatementStat } from '../lib/postgres.js';
+import {
+  checkpoint,
+  readStatements,
+  resetStatements,
+  seedOwner,
+  type StatementStat,
+} from '../lib/postgres.js';
 import { RssSampler, cpuMs, rssMb, treeCpuMs } from '../lib/processes.js';
 
 type Side = 'service' | 'baseline';
@@ -123,6 +129,7 @@ async function invitePhase(ctx: BenchContext, side: Side, round: number): Promis
   try {
     let before: CpuSnapshot | undefined;
     const load = await inviteLoad(ctx, started, owner, `${side}${round}`, async () => {
+      await checkpoint(db);
       if (ctx.pg.statements) await resetStatements(db);
       before = cpuSnapshot(ctx, started);
     });

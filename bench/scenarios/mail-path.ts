@@ -6,7 +6,7 @@ import {
   type ScenarioOutcome,
 } from '../lib/context.js';
 import { median, type LoadResult } from '../lib/load.js';
-import { seedOwner } from '../lib/postgres.js';
+import { checkpoint, seedOwner } from '../lib/postgres.js';
 import { inviteLoad, log } from './invite.js';
 
 const SLOW_MS = 500;
@@ -76,9 +76,9 @@ async function phase(ctx: BenchContext, delayMs: number, round: number): Promise
   const started = await startService(ctx, name, db, { MAIL_WORKER_ENABLED: 'true' });
   try {
     let before = 0;
-    const load = await inviteLoad(ctx, started, owner, `mail${delayMs}-${round}`, () => {
+    const load = await inviteLoad(ctx, started, owner, `mail${delayMs}-${round}`, async () => {
+      await checkpoint(db);
       before = ctx.peer.total;
-      return Promise.resolve();
     });
     const delivered = ctx.peer.total - before;
     log(

@@ -9,6 +9,7 @@ import { Invitation } from '../invitations/invitation.entity.js';
 import type { InvitationEmailJob } from './invitation-outbox.js';
 import { InvitationEmailRenderer } from './invitation-email.renderer.js';
 import { newInvitationToken } from './invitation-token.js';
+import { coalescingLoader } from './coalescing-loader.js';
 import { deliveryLeaseMs } from './mail-queue.js';
 import { Mailer } from './mailer.js';
 
@@ -49,6 +50,11 @@ interface Claim {
   inviterEmail: string | null;
   expiresAt: Date | null;
   token: string;
+}
+
+interface ClaimRequest extends InvitationEmailJob {
+  /** The hash of the token this attempt would mail. */
+  hash: string;
 }
 
 interface ClaimRow {
@@ -107,6 +113,13 @@ export function describeSendError(error: unknown, token: string): string {
 export class InvitationDelivery {
   private readonly logger = new Logger('InvitationDelivery');
   private readonly smtpSlots: LimitFunction;
+  /** Claims and sent-records made while one is in flight go out together, one statement each. */
+  private readonly claims = coalescingLoader((requests: readonly ClaimRequest[]) =>
+    this.claimBatch(requests),
+  );
+  private readonly sentRecords = coalescingLoader((jobs: readonly InvitationEmailJob[]) =>
+    this.recordSentBatch(jobs),
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -215,32 +228,20 @@ export class InvitationDelivery {
    * condition against the newest row version (a refresh or revoke committed meanwhile wins), stores
    * the token's hash, takes the lease, and returns what the email needs (organisation and inviter
    * joined in). It was a six-statement transaction (lock, read, two lookups, update, commit):
-   * the mail worker's largest cost per email in the outbox-drain benchmark. Only when it claims
-   * nothing does a second read say why (and an expired invitation is marked failed).
+   * the mail worker's largest cost per email in the outbox-drain benchmark. Claims made while
+   * another is in flight share one statement (`claims`). Only when it claims nothing does a
+   * second read say why (and an expired invitation is marked failed).
    */
   private async claim(job: InvitationEmailJob): Promise<Claim | Exclude<DeliveryOutcome, 'sent'>> {
     // A lease that ends between the claim and the classification below: claim again, at most twice.
     for (let attempt = 0; attempt < 3; attempt++) {
-      const now = this.clock.now();
       const { token, hash } = newInvitationToken();
-      const leaseUntil = new Date(now.getTime() + deliveryLeaseMs(this.config));
-      const [claimed] = await this.dataSource.query<[ClaimRow[], number]>(
-        `UPDATE invitations AS i
-            SET token_hash = $4, delivery_lease_until = $5
-           FROM organisations AS o
-          WHERE i.id = $1 AND o.id = i.organisation_id
-            AND i.status = 'pending' AND i.send_count = $2
-            AND i.delivery_status IS DISTINCT FROM 'sent'
-            AND (i.expires_at IS NULL OR i.expires_at > $3)
-            -- a lease only counts while its token is the current one: refreshing clears token_hash
-            AND (i.token_hash IS NULL OR i.delivery_lease_until IS NULL
-                 OR i.delivery_lease_until <= $3)
-        RETURNING i.email, i.expires_at, o.name AS organisation_name,
-                  (SELECT u.email FROM users AS u WHERE u.id = i.invited_by) AS inviter_email`,
-        [job.invitationId, job.generation, now, hash, leaseUntil],
-      );
-      if (claimed.length === 1) {
-        const [row] = claimed;
+      const row = await this.claims.load({
+        invitationId: job.invitationId,
+        generation: job.generation,
+        hash,
+      });
+      if (row) {
         return {
           email: row.email,
           organisationName: row.organisation_name,
@@ -249,10 +250,59 @@ export class InvitationDelivery {
           token,
         };
       }
-      const skipped = await this.whyNotClaimed(job, now);
+      const skipped = await this.whyNotClaimed(job, this.clock.now());
       if (skipped !== 'claimable') return skipped;
     }
     throw new DeliveryLeaseHeldError(job.invitationId);
+  }
+
+  /**
+   * Claims several invitations in one UPDATE; each request gets its row, or null when its
+   * invitation could not be claimed. Rows are matched by the token hash each request brought, so
+   * two requests for one invitation cannot both get it. (Its row locks are taken in the order the
+   * rows are joined: a deadlock with a request refreshing the same invitations fails this
+   * statement, and its jobs are retried; the request side retries its transaction.)
+   */
+  private async claimBatch(requests: readonly ClaimRequest[]): Promise<(ClaimRow | null)[]> {
+    const now = this.clock.now();
+    const leaseUntil = new Date(now.getTime() + deliveryLeaseMs(this.config));
+    const [claimed] = await this.dataSource.query<[(ClaimRow & { hash: string })[], number]>(
+      `UPDATE invitations AS i
+          SET token_hash = c.hash, delivery_lease_until = $4
+         FROM unnest($1::uuid[], $2::int[], $3::text[]) AS c(id, generation, hash),
+              organisations AS o
+        WHERE i.id = c.id AND o.id = i.organisation_id
+          AND i.status = 'pending' AND i.send_count = c.generation
+          AND i.delivery_status IS DISTINCT FROM 'sent'
+          AND (i.expires_at IS NULL OR i.expires_at > $5)
+          -- a lease only counts while its token is the current one: refreshing clears token_hash
+          AND (i.token_hash IS NULL OR i.delivery_lease_until IS NULL
+               OR i.delivery_lease_until <= $5)
+      RETURNING c.hash, i.email, i.expires_at, o.name AS organisation_name,
+                (SELECT u.email FROM users AS u WHERE u.id = i.invited_by) AS inviter_email`,
+      [
+        requests.map((r) => r.invitationId),
+        requests.map((r) => r.generation),
+        requests.map((r) => r.hash),
+        leaseUntil,
+        now,
+      ],
+    );
+    const byHash = new Map(claimed.map((row) => [row.hash, row]));
+    return requests.map((r) => byHash.get(r.hash) ?? null);
+  }
+
+  /** Marks invitations sent, several in one UPDATE (see `sentRecords`). */
+  private async recordSentBatch(jobs: readonly InvitationEmailJob[]): Promise<true[]> {
+    await this.dataSource.query(
+      `UPDATE invitations AS i
+          SET delivery_status = 'sent', delivery_error = NULL,
+              delivery_attempted_at = $3, delivery_lease_until = NULL
+         FROM unnest($1::uuid[], $2::int[]) AS c(id, generation)
+        WHERE i.id = c.id AND i.send_count = c.generation`,
+      [jobs.map((j) => j.invitationId), jobs.map((j) => j.generation), this.clock.now()],
+    );
+    return jobs.map(() => true);
   }
 
   /** Why the claim took nothing; marks an invitation that expired before its email `failed`. */
@@ -298,13 +348,7 @@ export class InvitationDelivery {
   private async recordSent(job: InvitationEmailJob, retryUntil: number): Promise<void> {
     for (;;) {
       try {
-        await this.dataSource.query(
-          `UPDATE invitations
-              SET delivery_status = 'sent', delivery_error = NULL,
-                  delivery_attempted_at = $3, delivery_lease_until = NULL
-            WHERE id = $1 AND send_count = $2`,
-          [job.invitationId, job.generation, this.clock.now()],
-        );
+        await this.sentRecords.load(job);
         return;
       } catch (error) {
         if (Date.now() + RECORD_RETRY_MS > retryUntil) throw error;

@@ -7,7 +7,7 @@ export interface QueueLoopOptions {
   concurrency: number;
   pollIntervalMs: number;
   /**
-   * At most this many jobs fetched ahead of free slots (default 3 × concurrency): one fetch serves
+   * At most this many jobs fetched ahead of free slots (default 10 × concurrency): one fetch serves
    * several jobs. pg-boss's fetch sorts every waiting job of the queue, so fetching one job per
    * freed slot made the database the bottleneck of a long queue (the outbox-drain benchmark).
    * How many it really fetches ahead follows how long jobs take: about PREFETCH_BUDGET_MS of work,
@@ -119,7 +119,7 @@ export class QueueLoop {
    */
   private async run(): Promise<void> {
     const { concurrency } = this.options;
-    const maxPrefetch = this.options.prefetch ?? concurrency * 3;
+    const maxPrefetch = this.options.prefetch ?? concurrency * 10;
     // After a fetch that found fewer jobs than it asked for, the next waits for the poll interval.
     let nextFetchAt = 0;
     for (;;) {
