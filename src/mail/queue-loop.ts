@@ -118,8 +118,7 @@ export class QueueLoop {
    * interval ends. While stopping it only starts what it had fetched, until the grace period ends.
    */
   private async run(): Promise<void> {
-    const { concurrency } = this.options;
-    const maxPrefetch = this.options.prefetch ?? concurrency * 10;
+    const maxPrefetch = this.options.prefetch ?? this.options.concurrency * 10;
     // After a fetch that found fewer jobs than it asked for, the next waits for the poll interval.
     let nextFetchAt = 0;
     for (;;) {
@@ -127,13 +126,8 @@ export class QueueLoop {
       if (this.stopping && (this.ready.length === 0 || Date.now() >= this.graceEndsAt)) return;
       this.startReady();
       const prefetch = this.prefetchFor(maxPrefetch);
-      const want = prefetch + concurrency - this.inFlight.size - this.ready.length;
-      if (
-        !this.stopping &&
-        want > 0 &&
-        this.ready.length <= prefetch / 2 &&
-        Date.now() >= nextFetchAt
-      ) {
+      const want = this.toFetch(prefetch);
+      if (!this.stopping && want > 0 && Date.now() >= nextFetchAt) {
         // pg-boss's fetch answers [] when the database cannot be reached: the loop polls on.
         const jobs = await this.mailQueue.fetch(this.options.queue, want).catch((error) => {
           this.options.logger.error(`${this.options.queue}: fetch failed: ${message(error)}`);
@@ -146,14 +140,22 @@ export class QueueLoop {
         if (jobs.length === want) continue;
       }
       // Until a job finishes (wake), the next fetch is due, or (stopping) the grace period ends.
-      const room = prefetch + concurrency - this.inFlight.size - this.ready.length;
       const pause = this.stopping
         ? this.graceEndsAt - Date.now()
-        : room > 0 && this.ready.length <= prefetch / 2
+        : this.toFetch(prefetch) > 0
           ? nextFetchAt - Date.now()
           : this.options.pollIntervalMs;
       await this.sleep(Math.max(0, pause));
     }
+  }
+
+  /** How many jobs to fetch now: none until the buffer is half used, then enough to refill it. */
+  private toFetch(prefetch: number): number {
+    if (this.ready.length > prefetch / 2) return 0;
+    return Math.max(
+      0,
+      prefetch + this.options.concurrency - this.inFlight.size - this.ready.length,
+    );
   }
 
   /** Jobs to hold ahead: about PREFETCH_BUDGET_MS of work per slot at the recent job duration. */
