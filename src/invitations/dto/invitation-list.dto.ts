@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/page-query.dto.js';
 import type { DeliveryStatus } from '../invitation.entity.js';
 import { DELIVERY_STATUSES } from '../invitation.entity.js';
@@ -17,6 +17,9 @@ export class ListInvitationsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(254)
+  // No address holds control characters, and PostgreSQL text cannot hold NUL at all.
+  // eslint-disable-next-line no-control-regex
+  @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'search must not contain control characters' })
   search?: string;
 
   @ApiPropertyOptional({
