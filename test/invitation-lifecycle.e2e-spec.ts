@@ -13,6 +13,13 @@ const DAY = 24 * 3600 * 1000;
 const START = new Date(Math.floor(Date.now() / 1000) * 1000);
 const seedSchema = referenceResponseValidator('/api/users', 'post', '200');
 
+/** A cursor in the service's encoding whose time is `createdAt`. */
+function forgedCursor(createdAt: string): string {
+  return Buffer.from(JSON.stringify([createdAt, '00000000-0000-4000-8000-000000000000'])).toString(
+    'base64url',
+  );
+}
+
 describe('invitation lifecycle', () => {
   let t: TestApp;
   let owner: Member;
@@ -298,6 +305,10 @@ describe('invitation lifecycle', () => {
       // PostgreSQL text cannot hold NUL: it must not reach the database (it answered 500).
       ['search=a%00b', 'search'],
       ['search=%1B%5B31m', 'search'],
+      // Well-formed but forged: a time JavaScript parses and PostgreSQL does not (it answered 500).
+      [`cursor=${forgedCursor('1')}`, 'cursor'],
+      [`cursor=${forgedCursor('Tue Nov 26 2026')}`, 'cursor'],
+      [`cursor=${forgedCursor('2026-02-30 00:00:00+00')}`, 'cursor'],
     ])('refuses %s with 400 naming the field', async (query, path) => {
       const res = await http()
         .get(`/api/invitations?${query}`)

@@ -10,6 +10,27 @@ export interface Cursor {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * `created_at::text` as PostgreSQL writes it (DateStyle ISO), e.g. `2026-11-14 15:59:44.829982+00`.
+ * Date.parse let through times PostgreSQL refuses ("1", "Tue Nov 26 2026", February 30th): a 500.
+ */
+const PG_TIMESTAMPTZ =
+  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-]\d{2}(:\d{2}(:\d{2})?)?$/;
+
+function isPgTimestamptz(text: string): boolean {
+  const match = PG_TIMESTAMPTZ.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    year >= 1 &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
+  );
+}
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
@@ -22,7 +43,7 @@ export function decodeCursor(value: string, field = 'cursor'): Cursor {
       Array.isArray(parsed) &&
       parsed.length === 2 &&
       typeof parsed[0] === 'string' &&
-      !Number.isNaN(Date.parse(parsed[0])) &&
+      isPgTimestamptz(parsed[0]) &&
       typeof parsed[1] === 'string' &&
       UUID.test(parsed[1])
     ) {
