@@ -100,14 +100,14 @@ export class QueueLoop {
       ]);
       clearTimeout(timer);
     }
-    const reason = 'released: the worker shut down while handling the job';
-    for (const id of [...this.inFlight.keys()]) {
-      this.released.add(id);
-      await this.record([id], { complete: false, reason });
-    }
-    for (const job of this.ready.splice(0)) {
-      await this.record([job.id], { complete: false, reason: 'released: the worker shut down' });
-    }
+    const running = [...this.inFlight.keys()];
+    for (const id of running) this.released.add(id);
+    await this.record(running, {
+      complete: false,
+      reason: 'released: the worker shut down while handling the job',
+    });
+    const waiting = this.ready.splice(0).map((job) => job.id);
+    await this.record(waiting, { complete: false, reason: 'released: the worker shut down' });
     // A last try; what still fails is left to pg-boss's expiry.
     await this.recordPending();
   }
@@ -211,24 +211,39 @@ export class QueueLoop {
     await this.record([job.id], { complete: false, reason: message(failure) });
   }
 
-  /** Tells pg-boss how the jobs ended; when the database does not answer, keeps them for later. */
+  /**
+   * Tells pg-boss how the jobs ended: completions in one statement, failures one job at a time
+   * (pg-boss takes a failure message per id). When the database does not answer, keeps the jobs
+   * not recorded yet for later.
+   */
   private async record(ids: string[], outcome: Outcome): Promise<boolean> {
-    try {
-      if (outcome.complete) await this.mailQueue.complete(this.options.queue, ids);
-      else await this.mailQueue.fail(this.options.queue, ids[0], outcome.reason);
-      for (const id of ids) {
+    const recorded = (done: string[]) => {
+      for (const id of done) {
         this.unrecorded.delete(id);
         this.warned.delete(id);
       }
+    };
+    let left = ids;
+    try {
+      if (outcome.complete) {
+        await this.mailQueue.complete(this.options.queue, ids);
+        recorded(ids);
+      } else {
+        for (const id of ids) {
+          await this.mailQueue.fail(this.options.queue, id, outcome.reason);
+          recorded([id]);
+          left = left.filter((other) => other !== id);
+        }
+      }
       return true;
     } catch (error) {
-      const unwarned = ids.filter((id) => !this.warned.has(id));
+      const unwarned = left.filter((id) => !this.warned.has(id));
       if (unwarned.length > 0) {
         this.options.logger.error(
           `${this.options.queue} job${unwarned.length > 1 ? 's' : ''} ${unwarned.join(', ')}: could not record ${outcome.complete ? 'completion' : 'failure'} (will retry): ${message(error)}`,
         );
       }
-      for (const id of ids) {
+      for (const id of left) {
         this.unrecorded.set(id, outcome);
         this.warned.add(id);
       }
