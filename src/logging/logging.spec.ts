@@ -14,6 +14,7 @@ import request from 'supertest';
 import { CommonModule } from '../common/common.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.schema.js';
+import { pinoOptions } from './logger-options.js';
 import { LOG_DESTINATION, LoggingModule } from './logging.module.js';
 import { REDACTED, redactText } from './redact.js';
 
@@ -186,5 +187,31 @@ describe('request logging', () => {
     expect(lines().find((line) => line.res)).toMatchObject({
       req: { url: `/probe?token=${REDACTED}` },
     });
+  });
+});
+
+describe('request line level', () => {
+  const levelAt = (logLevel: string, url: string, statusCode: number) => {
+    const options = pinoOptions(
+      AppConfig.from(loadConfig({ ...process.env, LOG_LEVEL: logLevel })),
+    );
+    const req = { method: 'GET', url, originalUrl: url } as Parameters<
+      NonNullable<typeof options.customLogLevel>
+    >[0];
+    const res = { statusCode } as Parameters<NonNullable<typeof options.customLogLevel>>[1];
+    return options.customLogLevel!(req, res, undefined);
+  };
+
+  it('is silent when the level it would have is not written, so nothing is built for it', () => {
+    expect(levelAt('info', '/api/users', 200)).toBe('info');
+    expect(levelAt('warn', '/api/users', 200)).toBe('silent');
+    expect(levelAt('info', '/api/health/ready', 200)).toBe('silent');
+    expect(levelAt('debug', '/api/health/ready', 200)).toBe('debug');
+  });
+
+  it('keeps server errors at error while error is written', () => {
+    expect(levelAt('warn', '/api/users', 500)).toBe('error');
+    expect(levelAt('error', '/api/users', 503)).toBe('error');
+    expect(levelAt('silent', '/api/users', 500)).toBe('silent');
   });
 });
