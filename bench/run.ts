@@ -14,6 +14,7 @@ import {
   DIST,
   LIMITS,
   PROFILES,
+  SERVICE_RUN_FLAGS,
   newSecret,
   type BenchContext,
   type Row,
@@ -132,7 +133,12 @@ async function main(): Promise<number> {
         finishedAt,
         profile,
         machine,
-        settings: { ...LIMITS, NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+        settings: {
+          ...LIMITS,
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'warn',
+          serviceNodeFlags: SERVICE_RUN_FLAGS,
+        },
         table: rows,
         scenarios: outcomes.map((o) => ({
           id: o.id,
@@ -149,7 +155,8 @@ async function main(): Promise<number> {
   const out = [
     '',
     `brms-api bench (${profile.name}), ${startedAt.toISOString()}, ${machine.cpus} CPUs, ${machine.memory}, Node.js ${machine.node}, PostgreSQL ${machine.postgres}`,
-    `Service: NODE_ENV=production LOG_LEVEL=warn; limits out of the way: RATE_LIMIT_REQUESTS_PER_MINUTE=0 (off),`,
+    `Service: node ${SERVICE_RUN_FLAGS.join(' ')} (start:prod's flags${process.env.BENCH_SERVICE_NODE_ARGS ? ' + BENCH_SERVICE_NODE_ARGS' : ''}),`,
+    `NODE_ENV=production LOG_LEVEL=warn; limits out of the way: RATE_LIMIT_REQUESTS_PER_MINUTE=0 (off),`,
     `RATE_LIMIT_INVITATIONS_PER_HOUR=1000000 (it cannot be off: the service and the baseline both do its upsert).`,
     '',
     table,

@@ -2,7 +2,7 @@ import { freePort } from '../lib/processes.js';
 import {
   LIMITS,
   SERVICE_MAIN,
-  SERVICE_NODE_FLAGS,
+  SERVICE_RUN_FLAGS,
   fmt,
   startProcess,
   startService,
@@ -59,7 +59,7 @@ export async function startupTimes(
         },
         readyPath: '/api/health/ready',
         port,
-        nodeArgs: SERVICE_NODE_FLAGS,
+        nodeArgs: SERVICE_RUN_FLAGS,
       });
       await stopProcess(ctx, started.process);
       if (i > 0) development.push(started.readyMs);
