@@ -68,7 +68,7 @@ export function pinoOptions(config: AppConfig): LoggerOptions & HttpOptions {
     },
     // The serializers above get the request itself. pino-http would otherwise first copy it with
     // pino-std-serializers (every header, the parsed query, the peer address: a getpeername
-    // system call) on every request, only for these to keep two fields; the bench measured it.
+    // system call) on every request, only for these to keep two fields (seen in the CPU profile).
     wrapSerializers: false,
     genReqId: (req, res) => requestIdFor(req, res),
     // Logs made while handling a request carry its id, not the whole request again.
