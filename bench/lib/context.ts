@@ -12,6 +12,12 @@ export interface Profile {
   durationSeconds: number;
   /** Alternating service/baseline rounds of scenario 1 (and fast/slow rounds of scenario 2). */
   rounds: number;
+  /**
+   * Scenario 1 also measures the NestJS floor (bench/baseline/nest-floor.ts) in every round: a
+   * diagnostic of where the service's distance from the baseline goes. BENCH_FLOOR=1 adds it to
+   * the quick profile (about 30 s more).
+   */
+  floor: boolean;
   listingWarmupSeconds: number;
   listingDurationSeconds: number;
   startupRuns: number;
@@ -24,6 +30,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     warmupSeconds: 1,
     durationSeconds: 2,
     rounds: 1,
+    floor: true,
     listingWarmupSeconds: 1,
     listingDurationSeconds: 1,
     startupRuns: 1,
@@ -35,6 +42,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     // Two rounds in opposite orders (baseline first, then service first): one round always
     // measured the same side second, and the ratio moved by 0.2 between runs.
     rounds: 2,
+    floor: process.env.BENCH_FLOOR === '1',
     listingWarmupSeconds: 2,
     listingDurationSeconds: 5,
     startupRuns: 3,
@@ -44,6 +52,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     warmupSeconds: 10,
     durationSeconds: 30,
     rounds: 3,
+    floor: true,
     listingWarmupSeconds: 5,
     listingDurationSeconds: 15,
     startupRuns: 5,
@@ -158,12 +167,20 @@ export async function startService(
   });
 }
 
-/** Starts the plain node:http baseline of POST /api/users (dist/bench/baseline/server.js). */
-export async function startBaseline(ctx: BenchContext, name: string, databaseUrl: string) {
+/**
+ * Starts a baseline of POST /api/users: the plain node:http one (dist/bench/baseline/server.js),
+ * or the same handler behind a bare NestJS route (nest-floor.js).
+ */
+export async function startBaseline(
+  ctx: BenchContext,
+  name: string,
+  databaseUrl: string,
+  kind: 'node' | 'nest-floor' = 'node',
+) {
   const port = await freePort();
   return startProcess(ctx, {
     name,
-    script: `${DIST}bench/baseline/server.js`,
+    script: `${DIST}bench/baseline/${kind === 'node' ? 'server' : 'nest-floor'}.js`,
     nodeArgs: profiling(),
     // Its configuration is read with the service's loader, so both see the same values.
     env: serviceEnv(ctx, databaseUrl, port),

@@ -20,7 +20,8 @@ import {
 } from '../lib/postgres.js';
 import { RssSampler, cpuMs, rssMb, treeCpuMs } from '../lib/processes.js';
 
-type Side = 'service' | 'baseline';
+/** `floor`: the baseline's handler behind a bare NestJS route (a diagnostic; profile.floor). */
+type Side = 'service' | 'baseline' | 'floor';
 
 interface Phase {
   side: Side;
@@ -49,7 +50,9 @@ export interface InviteOutcome extends ScenarioOutcome {
 export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome> {
   const phases: Phase[] = [];
   for (let round = 1; round <= ctx.profile.rounds; round++) {
-    const order: Side[] = round % 2 === 1 ? ['baseline', 'service'] : ['service', 'baseline'];
+    // The floor, when measured, runs between the two, so service and baseline keep swapping ends.
+    const ends: Side[] = round % 2 === 1 ? ['baseline', 'service'] : ['service', 'baseline'];
+    const order: Side[] = ctx.profile.floor ? [ends[0], 'floor', ends[1]] : ends;
     for (const side of order) phases.push(await invitePhase(ctx, side, round));
   }
 
@@ -73,6 +76,21 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
     const comparison = compareStatements(lastService, lastBaseline);
     sameStatements = comparison.same;
     notes.push(...comparison.lines);
+  }
+
+  const floorRows: ScenarioOutcome['rows'] = [];
+  let floor: ReturnType<typeof summary> | undefined;
+  if (of('floor').length > 0) {
+    floor = summary('floor');
+    floorRows.push({
+      scenario: '',
+      measure: 'NestJS floor: the baseline handler in a bare Nest route',
+      service: fmt.rps(floor.rps),
+      baseline: fmt.rps(baseline.rps),
+      ratio: fmt.ratio(floor.rps / baseline.rps),
+      target: '(diagnostic)',
+    });
+    notes.push(...floorLines(of));
   }
 
   const peaks = of('service').map((p) => p.rss?.peakMb ?? 0);
@@ -106,8 +124,9 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
         target: '≤ 1.2',
         met: p99Ratio <= 1.2,
       },
+      ...floorRows,
     ],
-    data: { phases, service, baseline, rpsRatio, p99Ratio, sameStatements },
+    data: { phases, service, baseline, floor, rpsRatio, p99Ratio, sameStatements },
     notes,
     peakRssMb: peaks.length ? Math.max(...peaks) : undefined,
     highWaterMarkMb: hwms.length ? Math.max(...hwms) : undefined,
@@ -123,7 +142,9 @@ async function invitePhase(ctx: BenchContext, side: Side, round: number): Promis
   const owner = await seedOwner(db);
   const name = `invite-${side}-${round}`;
   const started: Started =
-    side === 'service' ? await startService(ctx, name, db) : await startBaseline(ctx, name, db);
+    side === 'service'
+      ? await startService(ctx, name, db)
+      : await startBaseline(ctx, name, db, side === 'floor' ? 'nest-floor' : 'node');
   const readyMb = rssMb(started.process.pid);
   const rss = side === 'service' ? new RssSampler(started.process.pid) : undefined;
   try {
@@ -145,6 +166,28 @@ async function invitePhase(ctx: BenchContext, side: Side, round: number): Promis
     rss?.stop();
     await stopProcess(ctx, started.process);
   }
+}
+
+/**
+ * Where the service's CPU per request goes, from the medians of the three sides: the framework
+ * (floor − baseline) and the service's own layers (service − floor: its middleware, guards,
+ * validation, ORM, logging and the garbage of all of them).
+ */
+function floorLines(of: (side: Side) => Phase[]): string[] {
+  const cpu = (side: Side) => {
+    const values = of(side)
+      .map((p) => p.cpu.server)
+      .filter((v): v is number => v !== undefined);
+    return values.length > 0 ? median(values) : undefined;
+  };
+  const [baseline, floor, service] = [cpu('baseline'), cpu('floor'), cpu('service')];
+  if (baseline === undefined || floor === undefined || service === undefined) return [];
+  const ms = (v: number) => `${v.toFixed(2)} ms`;
+  return [
+    'Scenario 1: server CPU per request (median of the rounds)',
+    `  baseline (node:http) ${ms(baseline)}, NestJS floor ${ms(floor)}, service ${ms(service)}`,
+    `  the framework (floor − baseline) ${ms(floor - baseline)}; the service's own layers (service − floor) ${ms(service - floor)}`,
+  ];
 }
 
 interface CpuSnapshot {
