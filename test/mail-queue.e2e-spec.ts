@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type PgBoss from 'pg-boss';
+import {
+  FETCH_ORDER_INDEX,
+  INVITATION_EMAIL_QUEUE,
+  MAIL_QUEUE_SCHEMA,
+  MailQueue,
+  installMailQueues,
+} from '../src/mail/mail-queue.js';
+import { createTestApp, type TestApp } from './kit/test-app.js';
+
+/** The ordering step of pg-boss's fetch: a sort of every waiting job by priority, then age. */
+const BACKLOG_SORT = /Sort Key: \S+\.priority DESC/;
+
+describe('mail queue fetch', () => {
+  let t: TestApp;
+  let queue: MailQueue;
+  beforeAll(async () => {
+    // No worker: the jobs stay queued and nothing fetches but the test.
+    t = await createTestApp({ env: { MAIL_WORKER_ENABLED: 'false' } });
+    queue = t.app.get(MailQueue, { strict: false });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** The plan of the statement pg-boss's fetch sends, as PostgreSQL would run it on `db`. */
+  async function fetchPlan(db: PgBoss.Db): Promise<string> {
+    let sent: { text: string; values: unknown[] } | undefined;
+    await queue.boss.fetch(INVITATION_EMAIL_QUEUE, {
+      batchSize: 25,
+      includeMetadata: true,
+      db: {
+        executeSql: (text, values) => {
+          sent = { text, values };
+          return Promise.resolve({ rows: [] });
+        },
+      },
+    });
+    const { rows } = await db.executeSql(`EXPLAIN ${sent!.text}`, sent!.values);
+    return (rows as { 'QUERY PLAN': string }[]).map((row) => row['QUERY PLAN']).join('\n');
+  }
+
+  it('walks the fetch-order index instead of sorting the backlog, even on stale statistics', async () => {
+    // Statistics taken while the queue was empty, then a burst: what a mass invitation looks like
+    // before autovacuum has looked at the table again. A plain connection then sorts everything.
+    await t.dataSource.query(`ANALYZE ${MAIL_QUEUE_SCHEMA}.job`);
+    await queue.boss.insert(
+      Array.from({ length: 3000 }, () => ({
+        name: INVITATION_EMAIL_QUEUE,
+        data: { invitationId: randomUUID(), generation: 1 },
+      })),
+    );
+    expect(await fetchPlan(queue.boss.getDb())).toMatch(BACKLOG_SORT);
+
+    const plan = await fetchPlan(queue.fetchDb());
+    expect(plan).not.toMatch(BACKLOG_SORT);
+    expect(plan).toMatch(/Index Scan using \S*name_priority_created_on_id/);
+
+    // The jobs come back oldest first, as pg-boss orders them.
+    const fetched = await queue.fetch(INVITATION_EMAIL_QUEUE, 25);
+    expect(fetched).toHaveLength(25);
+    const [oldest] = await t.dataSource.query<{ id: string }[]>(
+      `SELECT id FROM ${MAIL_QUEUE_SCHEMA}.job WHERE name = $1
+        ORDER BY priority DESC, created_on, id LIMIT 1`,
+      [INVITATION_EMAIL_QUEUE],
+    );
+    expect(fetched.map((job) => job.id)).toContain(oldest.id);
+  });
+
+  it('creates the index at start when it is missing, and the fetch sorts without it', async () => {
+    await t.dataSource.query(`DROP INDEX ${MAIL_QUEUE_SCHEMA}.${FETCH_ORDER_INDEX}`);
+    expect(await fetchPlan(queue.fetchDb())).toMatch(BACKLOG_SORT);
+
+    await installMailQueues(queue.boss);
+    await installMailQueues(queue.boss); // idempotent, as every instance runs it at start
+    expect(await fetchPlan(queue.fetchDb())).not.toMatch(BACKLOG_SORT);
+  });
+});
