@@ -3,6 +3,7 @@ import { ConsoleLogger, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { APP_OPTIONS, configureApp } from './app.setup.js';
+import { ShutdownState } from './common/shutdown-state.js';
 import { ConfigError, loadConfig, readEnvironment } from './config/config.schema.js';
 import { devSecretFor } from './config/dev-secret.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './database/embedded-postgres.js';
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
+    // Readiness answers 503 from now on; the listener stays open while the worker drains.
+    app.get(ShutdownState).begin();
     const graceMs = config.http.shutdownGracePeriodMs;
     logger.log(`${signal} received: closing (grace period ${graceMs} ms)`);
     setTimeout(() => {

