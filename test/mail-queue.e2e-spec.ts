@@ -72,8 +72,9 @@ describe('mail queue fetch', () => {
     await t.dataSource.query(`DROP INDEX ${MAIL_QUEUE_SCHEMA}.${FETCH_ORDER_INDEX}`);
     expect(await fetchPlan(queue.fetchDb())).toMatch(BACKLOG_SORT);
 
+    // Every instance runs this at start, and two may start together.
+    await Promise.all([installMailQueues(queue.boss), installMailQueues(queue.boss)]);
     await installMailQueues(queue.boss);
-    await installMailQueues(queue.boss); // idempotent, as every instance runs it at start
     expect(await fetchPlan(queue.fetchDb())).not.toMatch(BACKLOG_SORT);
   });
 });

@@ -43,6 +43,7 @@ export async function installMailQueues(boss: PgBoss): Promise<void> {
     `${MAIL_QUEUE_SCHEMA}.${FETCH_ORDER_INDEX}`,
   ]);
   if ((rows[0] as { present: boolean }).present) return;
+  // Two instances starting together both get here; the lock and IF NOT EXISTS settle it (tested).
   await db.executeSql(
     `CREATE INDEX IF NOT EXISTS ${FETCH_ORDER_INDEX} ON ${MAIL_QUEUE_SCHEMA}.job
        (name, priority DESC, created_on, id) WHERE state < 'active'`,
