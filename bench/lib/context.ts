@@ -275,6 +275,16 @@ export interface ScenarioOutcome {
 export const fmt = {
   rps: (v: number) => `${v.toFixed(0)} req/s`,
   ms: (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms`,
-  ratio: (v: number) => v.toFixed(2),
+  /**
+   * Two decimals, more where rounding would land on `bound` (the target) without the value being
+   * there: 0.8498 against ≥ 0.85 prints 0.8498, not a 0.85 beside "NO".
+   */
+  ratio: (v: number, bound?: number) => {
+    for (let digits = 2; digits < 6; digits++) {
+      const text = v.toFixed(digits);
+      if (bound === undefined || Number(text) !== bound || v === bound) return text;
+    }
+    return String(v);
+  },
   mb: (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(0)} MB`),
 };

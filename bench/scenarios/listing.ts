@@ -96,7 +96,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
       measure: `${label} p99, 1 M vs 10 k`,
       service: `${fmt.ms(large[page].p99)} vs ${fmt.ms(small[page].p99)}`,
       baseline: '',
-      ratio: fmt.ratio(ratio),
+      ratio: fmt.ratio(ratio, 2),
       target: '≤ 2',
       met: ratio <= 2,
     };
