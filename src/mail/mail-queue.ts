@@ -122,13 +122,12 @@ export type MailJob = PgBoss.JobWithMetadata<InvitationEmailJob>;
 export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MailQueue');
   readonly boss: PgBoss;
-  private readonly databaseUrl: string;
-  private fetchPool?: pg.Pool;
+  /** The worker's fetch connection and pg-boss's `db` over it, opened on first use. */
+  private fetchConnection?: { pool: pg.Pool; db: PgBoss.Db };
 
   constructor(private readonly config: AppConfig) {
     const { url } = config.database;
     if (!url) throw new Error('MailQueue needs DATABASE_URL');
-    this.databaseUrl = url;
     this.boss = new PgBoss({
       connectionString: url,
       application_name: 'brms-mail',
@@ -151,16 +150,21 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     // The worker has stopped in onModuleDestroy; nothing is in flight by now.
     await this.boss.stop({ graceful: false, close: true });
-    await this.fetchPool?.end();
+    await this.fetchConnection?.pool.end();
   }
 
   /** pg-boss's `db` for fetches: the fetch pool, opened on first use (only workers fetch). */
   fetchDb(): PgBoss.Db {
-    this.fetchPool ??= createFetchPool(this.databaseUrl, (error) =>
-      this.logger.error(`mail fetch connection: ${error.message}`),
-    );
-    const pool = this.fetchPool;
-    return { executeSql: (text, values) => pool.query(text, values) };
+    if (!this.fetchConnection) {
+      const pool = createFetchPool(this.config.database.url!, (error) =>
+        this.logger.error(`mail fetch connection: ${error.message}`),
+      );
+      this.fetchConnection = {
+        pool,
+        db: { executeSql: (text, values) => pool.query(text, values) },
+      };
+    }
+    return this.fetchConnection.db;
   }
 
   /**
