@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { Statements, Transaction } from '../database/sql-transaction.js';
 import type { AuditAction } from './audit-log-entry.entity.js';
 
 export interface AuditRecord {
@@ -19,9 +19,10 @@ export interface AuditRecord {
  */
 @Injectable()
 export class AuditService {
-  async record(manager: EntityManager, records: AuditRecord[]): Promise<void> {
+  async record(tx: Transaction, records: AuditRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await manager.query(
+    const statements: Statements = tx;
+    await statements.query(
       `INSERT INTO audit_log
          (organisation_id, actor_id, action, target_email, invitation_id, request_id, created_at)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[],

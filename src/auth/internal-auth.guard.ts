@@ -1,7 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { Sql } from '../database/sql.js';
 import type { OrganisationMember } from '../organisations/organisation-member.entity.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { IS_PUBLIC_KEY, PERMISSION_KEY, type RequestWithPrincipal } from './auth.decorators.js';
@@ -33,7 +32,7 @@ export class InternalAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: InternalTokenService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -49,7 +48,7 @@ export class InternalAuthGuard implements CanActivate {
     });
 
     // Every authenticated request runs this: a plain statement, no query building.
-    const [member] = await this.dataSource.query<Pick<OrganisationMember, 'type' | 'status'>[]>(
+    const [member] = await this.sql.query<Pick<OrganisationMember, 'type' | 'status'>>(
       `SELECT type, status FROM organisation_members WHERE organisation_id = $1 AND user_id = $2`,
       [identity.organisationId, identity.userId],
     );

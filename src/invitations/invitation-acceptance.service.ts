@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
+import { Sql } from '../database/sql.js';
 import { ProblemException } from '../errors/problem.js';
 import { hashInvitationToken } from '../mail/invitation-token.js';
 import type { InvitationStatus } from './invitation.entity.js';
@@ -22,7 +21,7 @@ interface LockedInvitation {
 @Injectable()
 export class InvitationAcceptanceService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -32,9 +31,9 @@ export class InvitationAcceptanceService {
    * the other sees `accepted` (409). Unknown or revoked (its hash cleared) → 404; expired → 410.
    */
   async accept(token: string, requestId?: string): Promise<InvitationView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.sql.transaction(async (tx) => {
       const now = this.clock.now();
-      const [invitation] = await manager.query<LockedInvitation[]>(
+      const [invitation] = await tx.query<LockedInvitation>(
         `SELECT id, organisation_id, user_id, email, status, created_at, expires_at
            FROM invitations WHERE token_hash = $1 FOR UPDATE`,
         [hashInvitationToken(token)],
@@ -53,16 +52,16 @@ export class InvitationAcceptanceService {
           detail: 'This invitation has expired; ask for a new one',
         });
       }
-      await manager.query(
-        `UPDATE invitations SET status = 'accepted', accepted_at = $2 WHERE id = $1`,
-        [invitation.id, now],
-      );
-      await manager.query(
+      await tx.query(`UPDATE invitations SET status = 'accepted', accepted_at = $2 WHERE id = $1`, [
+        invitation.id,
+        now,
+      ]);
+      await tx.query(
         `UPDATE organisation_members SET type = 'member', updated_at = $3
           WHERE organisation_id = $1 AND user_id = $2 AND type = 'invited'`,
         [invitation.organisation_id, invitation.user_id, now],
       );
-      await this.audit.record(manager, [
+      await this.audit.record(tx, [
         {
           organisationId: invitation.organisation_id,
           actorId: invitation.user_id,

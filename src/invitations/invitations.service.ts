@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService, type AuditRecord } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { retryOnConflict } from '../database/retry.js';
+import { Sql, type SqlTransaction } from '../database/sql.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { InvitationOutbox } from '../mail/invitation-outbox.js';
@@ -38,7 +37,7 @@ export function normaliseEmails(emails: string[]): string[] {
 @Injectable()
 export class InvitationsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
     private readonly outbox: InvitationOutbox,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -64,9 +63,7 @@ export class InvitationsService {
     let rows: InvitationRow[];
     try {
       rows = await retryOnConflict(() =>
-        this.dataSource.transaction((manager) =>
-          this.inviteInTransaction(manager, principal, sorted, requestId),
-        ),
+        this.sql.transaction((tx) => this.inviteInTransaction(tx, principal, sorted, requestId)),
       );
     } catch (error) {
       await this.rateLimits.refund('invitations', principal.organisationId, ordered.length);
@@ -77,7 +74,7 @@ export class InvitationsService {
   }
 
   private async inviteInTransaction(
-    manager: EntityManager,
+    tx: SqlTransaction,
     principal: Principal,
     emails: string[],
     requestId: string | undefined,
@@ -87,11 +84,11 @@ export class InvitationsService {
 
     // Raw SQL with array parameters: one statement text whatever the number of addresses, and no
     // query building per request (the bench measured TypeORM's builder as the largest cost in this
-    // path after the round trips themselves).
+    // path after the round trips themselves); run through Sql, not the EntityManager (see Sql).
 
     // Users: one row per person across organisations. DO UPDATE (a no-op) rather than DO NOTHING
     // so every row comes back, and so concurrent invites of the same person queue behind its lock.
-    const users = await manager.query<{ id: string; email: string }[]>(
+    const users = await tx.query<{ id: string; email: string }>(
       `INSERT INTO users (email, created_at)
        SELECT v.email, $2 FROM unnest($1::text[]) AS v(email)
        ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
@@ -101,7 +98,7 @@ export class InvitationsService {
     const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
     const userIds = emails.map((email) => userIdByEmail.get(email)!);
 
-    await manager.query(
+    await tx.query(
       `INSERT INTO organisation_members (organisation_id, user_id, type, status, created_at, updated_at)
        SELECT $1, v.user_id, 'invited', 'active', $3, $3 FROM unnest($2::uuid[]) AS v(user_id)
        ON CONFLICT DO NOTHING`,
@@ -109,7 +106,7 @@ export class InvitationsService {
     );
 
     // Anyone already in the organisation (active or disabled) makes the whole request a conflict.
-    const members = await manager.query<{ email: string }[]>(
+    const members = await tx.query<{ email: string }>(
       `SELECT u.email FROM organisation_members m JOIN users u ON u.id = m.user_id
         WHERE m.organisation_id = $1 AND m.user_id = ANY($2::uuid[]) AND m.type <> 'invited'
         ORDER BY u.email
@@ -134,7 +131,7 @@ export class InvitationsService {
     // (new expiry, link cleared until the worker mails a new token) unless its last email was
     // queued within the cooldown and it has not expired — then it is left exactly as it is.
     // (TypeORM's orUpdate could not express `send_count + 1` or a conditional update anyway.)
-    const changed = await manager.query<InvitationRow[]>(
+    const changed = await tx.query<InvitationRow>(
       `INSERT INTO invitations AS i
          (organisation_id, user_id, email, status, token_hash, invited_by, created_at, expires_at,
           last_sent_at, send_count, delivery_status)
@@ -161,7 +158,7 @@ export class InvitationsService {
     const untouched =
       unchanged.length === 0
         ? []
-        : await manager.query<InvitationRow[]>(
+        : await tx.query<InvitationRow>(
             `SELECT id, email, user_id, created_at, expires_at, send_count, false AS inserted
                FROM invitations
               WHERE organisation_id = $1 AND email = ANY($2::text[]) AND status = 'pending'`,
@@ -169,11 +166,11 @@ export class InvitationsService {
           );
 
     await this.outbox.enqueue(
-      manager,
+      tx,
       ...changed.map((row) => ({ invitationId: row.id, generation: row.send_count })),
     );
     await this.audit.record(
-      manager,
+      tx,
       changed.map((row): AuditRecord => ({
         organisationId,
         actorId: principal.userId,
@@ -193,11 +190,10 @@ export class InvitationsService {
    * invitation for the user; 409 when it was accepted.
    */
   async resend(principal: Principal, userId: string, requestId?: string): Promise<InvitationView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.sql.transaction(async (tx) => {
       const now = this.clock.now();
       const { ttlMs } = this.config.invitations;
-      // TypeORM answers UPDATE … RETURNING with [rows, rowCount].
-      const [[row]] = await manager.query<[InvitationRow[], number]>(
+      const [row] = await tx.query<InvitationRow>(
         `UPDATE invitations
             SET token_hash = NULL, invited_by = $3, expires_at = $4, last_sent_at = $5,
                 send_count = send_count + 1, delivery_status = 'queued', delivery_error = NULL
@@ -211,9 +207,9 @@ export class InvitationsService {
           now,
         ],
       );
-      if (!row) throw await this.noPendingInvitation(manager, principal.organisationId, userId);
-      await this.outbox.enqueue(manager, { invitationId: row.id, generation: row.send_count });
-      await this.audit.record(manager, [
+      if (!row) throw await this.noPendingInvitation(tx, principal.organisationId, userId);
+      await this.outbox.enqueue(tx, { invitationId: row.id, generation: row.send_count });
+      await this.audit.record(tx, [
         {
           organisationId: principal.organisationId,
           actorId: principal.userId,
@@ -233,9 +229,9 @@ export class InvitationsService {
    * the status), and the `invited` membership goes. 404 when nothing is pending.
    */
   async revoke(principal: Principal, userId: string, requestId?: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.sql.transaction(async (tx) => {
       const now = this.clock.now();
-      const [[row]] = await manager.query<[{ id: string; email: string }[], number]>(
+      const [row] = await tx.query<{ id: string; email: string }>(
         // A queued email will not go out (the worker skips revoked invitations): say so.
         `UPDATE invitations SET status = 'revoked', revoked_at = $3, token_hash = NULL,
                 delivery_status = CASE WHEN delivery_status = 'queued' THEN NULL ELSE delivery_status END
@@ -244,12 +240,12 @@ export class InvitationsService {
         [principal.organisationId, userId, now],
       );
       if (!row) throw notFound();
-      await manager.query(
+      await tx.query(
         `DELETE FROM organisation_members
           WHERE organisation_id = $1 AND user_id = $2 AND type = 'invited'`,
         [principal.organisationId, userId],
       );
-      await this.audit.record(manager, [
+      await this.audit.record(tx, [
         {
           organisationId: principal.organisationId,
           actorId: principal.userId,
@@ -264,11 +260,11 @@ export class InvitationsService {
   }
 
   private async noPendingInvitation(
-    manager: EntityManager,
+    tx: SqlTransaction,
     organisationId: string,
     userId: string,
   ): Promise<ProblemException> {
-    const accepted = await manager.query<unknown[]>(
+    const accepted = await tx.query(
       `SELECT 1 FROM invitations
         WHERE organisation_id = $1 AND user_id = $2 AND status = 'accepted' LIMIT 1`,
       [organisationId, userId],

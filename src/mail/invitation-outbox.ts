@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '../database/sql-transaction.js';
 
 /** What the invitations service hands to mail delivery for one new or refreshed invitation. */
 export interface InvitationEmailJob {
@@ -9,9 +9,9 @@ export interface InvitationEmailJob {
 
 /**
  * The transactional outbox for invitation emails. `enqueue` runs inside the caller's transaction
- * (through `manager`), so a rolled-back request enqueues nothing; the request never waits for SMTP.
+ * (through `tx`), so a rolled-back request enqueues nothing; the request never waits for SMTP.
  * All the jobs of one call are written by one statement.
  */
 export abstract class InvitationOutbox {
-  abstract enqueue(manager: EntityManager, ...jobs: InvitationEmailJob[]): Promise<void>;
+  abstract enqueue(tx: Transaction, ...jobs: InvitationEmailJob[]): Promise<void>;
 }

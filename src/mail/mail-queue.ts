@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
-import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { SqlTransaction, type Transaction } from '../database/sql-transaction.js';
 import type { InvitationEmailJob } from './invitation-outbox.js';
 
 /** pg-boss keeps its tables in their own schema, away from the entities' migrations. */
@@ -96,12 +96,20 @@ function expireInSeconds(config: AppConfig): number {
   return Math.ceil(deliveryLeaseMs(config) / 1000) + 30;
 }
 
-/** Adapts a TypeORM transaction to pg-boss's `db` option, so a job commits with the caller. */
-export function transactionDb(manager: EntityManager): PgBoss.Db {
-  const runner = manager.queryRunner;
+/** Adapts the caller's open transaction to pg-boss's `db` option, so a job commits with it. */
+export function transactionDb(tx: Transaction): PgBoss.Db {
+  if (tx instanceof SqlTransaction) {
+    if (!tx.active) throw new Error('InvitationOutbox.enqueue: this transaction has already ended');
+    return {
+      executeSql: async (text: string, values: unknown[]) => ({
+        rows: await tx.query(text, values),
+      }),
+    };
+  }
+  const runner = tx.queryRunner;
   if (!runner?.isTransactionActive) {
     throw new Error(
-      'InvitationOutbox.enqueue needs the EntityManager of an open transaction (dataSource.transaction(manager => ...))',
+      'InvitationOutbox.enqueue needs an open transaction (sql.transaction(tx => ...), or the EntityManager of dataSource.transaction(manager => ...))',
     );
   }
   return {
@@ -172,8 +180,8 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
    * one round trip however many jobs); nothing is visible until the transaction commits. The rows
    * are those `send` would write, one at a time: same ids, options and ON CONFLICT DO NOTHING.
    */
-  async enqueue(manager: EntityManager, jobs: InvitationEmailJob[]): Promise<void> {
-    const db = transactionDb(manager);
+  async enqueue(tx: Transaction, jobs: InvitationEmailJob[]): Promise<void> {
+    const db = transactionDb(tx);
     if (jobs.length === 0) return;
     const options = {
       name: INVITATION_EMAIL_QUEUE,

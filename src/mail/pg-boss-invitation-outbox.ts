@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { Transaction } from '../database/sql-transaction.js';
 import { InvitationOutbox, type InvitationEmailJob } from './invitation-outbox.js';
 import { MailQueue } from './mail-queue.js';
 
@@ -14,7 +14,7 @@ export class PgBossInvitationOutbox extends InvitationOutbox {
     super();
   }
 
-  async enqueue(manager: EntityManager, ...jobs: InvitationEmailJob[]): Promise<void> {
-    await this.queue.enqueue(manager, jobs);
+  async enqueue(tx: Transaction, ...jobs: InvitationEmailJob[]): Promise<void> {
+    await this.queue.enqueue(tx, jobs);
   }
 }

@@ -1,0 +1,45 @@
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { EntityManager } from 'typeorm';
+
+// No runtime import of Nest or TypeORM here: mail-queue.ts (and through it the bench's baseline
+// handler) uses SqlTransaction without loading either.
+
+/**
+ * An open transaction, whichever way it was opened: `Sql.transaction`'s, or the EntityManager of
+ * TypeORM's `dataSource.transaction` (the mail worker and the CLI). What writes inside the caller's
+ * transaction (the outbox, the audit log) takes either.
+ */
+export type Transaction = SqlTransaction | EntityManager;
+
+/** What both kinds of transaction have in common: a statement with positional parameters. */
+export interface Statements {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * The statements of one open transaction of `Sql.transaction`. `query` resolves with the rows
+ * (RETURNING rows for INSERT, UPDATE and DELETE; none without RETURNING).
+ */
+export class SqlTransaction {
+  private open = true;
+
+  constructor(private readonly client: PoolClient) {}
+
+  /** False once the transaction has committed or rolled back: statements after that are refused. */
+  get active(): boolean {
+    return this.open;
+  }
+
+  async query<T extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<T[]> {
+    if (!this.open) throw new Error('This transaction has already ended');
+    return (await this.client.query<T>(text, values)).rows;
+  }
+
+  /** @internal Sql.transaction's end of the transaction. */
+  end(): void {
+    this.open = false;
+  }
+}
