@@ -33,11 +33,8 @@ export class Sql {
   }
 
   /** One statement on a pooled connection, outside any transaction. */
-  async query<T extends QueryResultRow = QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<T[]> {
-    return (await this.pool.query<T>(text, values)).rows;
+  query<T extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<T[]> {
+    return this.pool.query<T>(text, values).then((result) => result.rows);
   }
 
   /**
