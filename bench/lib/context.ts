@@ -18,9 +18,28 @@ export interface Profile {
    * the quick profile (about 30 s more).
    */
   floor: boolean;
+  /**
+   * Scenario 1 also counts instructions per request under callgrind for the service, the floor and
+   * the baseline (bench/lib/instructions.ts): a diagnostic this machine's noise does not move.
+   * BENCH_INSTRUCTIONS=1 in quick and full (about 7 minutes more); always in smoke, with a handful
+   * of requests, so CI runs the code path.
+   */
+  instructions: { warmupRequests: number; requests: number } | undefined;
   listingWarmupSeconds: number;
   listingDurationSeconds: number;
   startupRuns: number;
+}
+
+/**
+ * 4 000 requests of warm-up: V8 is still optimising the service's code well after the timed
+ * phases' warm-up (600, 400, 130 functions optimised in its first three thousand requests, a few
+ * dozen after that), and compilation is counted too. 1 000 measured requests spread the
+ * garbage collector's full collections (one every few hundred requests) over enough of them.
+ */
+function instructionsOnRequest(): Profile['instructions'] {
+  return process.env.BENCH_INSTRUCTIONS === '1'
+    ? { warmupRequests: 4000, requests: 1000 }
+    : undefined;
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -31,6 +50,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     durationSeconds: 2,
     rounds: 1,
     floor: true,
+    instructions: { warmupRequests: 30, requests: 20 },
     listingWarmupSeconds: 1,
     listingDurationSeconds: 1,
     startupRuns: 1,
@@ -43,6 +63,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     // measured the same side second, and the ratio moved by 0.2 between runs.
     rounds: 2,
     floor: process.env.BENCH_FLOOR === '1',
+    instructions: instructionsOnRequest(),
     listingWarmupSeconds: 2,
     listingDurationSeconds: 5,
     startupRuns: 3,
@@ -53,6 +74,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     durationSeconds: 30,
     rounds: 3,
     floor: true,
+    instructions: instructionsOnRequest(),
     listingWarmupSeconds: 5,
     listingDurationSeconds: 15,
     startupRuns: 5,
@@ -198,6 +220,8 @@ export async function startProcess(
     readyPath: string;
     port: number;
     nodeArgs?: string[];
+    wrapper?: string[];
+    readyTimeoutMs?: number;
   },
 ): Promise<Started> {
   const proc = NodeProcess.start({
@@ -207,11 +231,12 @@ export async function startProcess(
     cwd: ctx.workDir,
     logDir: ctx.logDir,
     nodeArgs: options.nodeArgs,
+    wrapper: options.wrapper,
   });
   ctx.processes.add(proc);
   const url = `http://127.0.0.1:${options.port}`;
   try {
-    const readyMs = await proc.waitReady(`${url}${options.readyPath}`);
+    const readyMs = await proc.waitReady(`${url}${options.readyPath}`, options.readyTimeoutMs);
     return { process: proc, url, readyMs };
   } catch (error) {
     await stopProcess(ctx, proc);

@@ -34,10 +34,18 @@ export class NodeProcess {
     cwd: string;
     logDir: string;
     nodeArgs?: string[];
+    /** A program that runs node, with its arguments (`valgrind --tool=callgrind …`). */
+    wrapper?: string[];
   }): NodeProcess {
     const logFile = join(options.logDir, `${options.name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
+    const [command, ...commandArgs] = [
+      ...(options.wrapper ?? []),
+      process.execPath,
+      ...(options.nodeArgs ?? []),
+      options.script,
+    ];
+    const child = spawn(command, commandArgs, {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,12 @@
 import {
+  DIST,
   INVITE_CONNECTIONS,
+  SERVICE_MAIN,
+  SERVICE_RUN_FLAGS,
   authorization,
   fmt,
   freshEmails,
+  serviceEnv,
   startBaseline,
   startService,
   stopProcess,
@@ -10,7 +14,12 @@ import {
   type ScenarioOutcome,
   type Started,
 } from '../lib/context.js';
-import { median, runLoad, type LoadResult } from '../lib/load.js';
+import {
+  callgrindAvailable,
+  countInstructions,
+  type InstructionCount,
+} from '../lib/instructions.js';
+import { median, runLoad, type LoadOptions, type LoadResult } from '../lib/load.js';
 import {
   checkpoint,
   readStatements,
@@ -18,7 +27,7 @@ import {
   seedOwner,
   type StatementStat,
 } from '../lib/postgres.js';
-import { RssSampler, cpuMs, rssMb, treeCpuMs } from '../lib/processes.js';
+import { RssSampler, cpuMs, freePort, rssMb, treeCpuMs } from '../lib/processes.js';
 
 /** `floor`: the baseline's handler behind a bare NestJS route (a diagnostic; profile.floor). */
 type Side = 'service' | 'baseline' | 'floor';
@@ -93,6 +102,38 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
     notes.push(...floorLines(of));
   }
 
+  const instructionRows: ScenarioOutcome['rows'] = [];
+  let instructions: Record<Side, InstructionCount> | undefined;
+  if (ctx.profile.instructions) {
+    if (await callgrindAvailable()) {
+      instructions = await instructionCounts(ctx, ctx.profile.instructions);
+      const perRequest = (side: Side) => instructions![side].perRequest;
+      const millions = (side: Side) => `${(perRequest(side) / 1e6).toFixed(2)} M`;
+      instructionRows.push(
+        {
+          scenario: '',
+          measure: 'instructions per request (callgrind)',
+          service: millions('service'),
+          baseline: millions('baseline'),
+          ratio: fmt.ratio(perRequest('service') / perRequest('baseline')),
+          target: '(diagnostic)',
+        },
+        {
+          scenario: '',
+          measure: 'instructions per request, NestJS floor',
+          service: millions('floor'),
+          baseline: millions('baseline'),
+          ratio: fmt.ratio(perRequest('floor') / perRequest('baseline')),
+          target: '(diagnostic)',
+        },
+      );
+    } else {
+      notes.push(
+        'Scenario 1: instructions not counted: valgrind is not installed (apt-get install valgrind)',
+      );
+    }
+  }
+
   const peaks = of('service').map((p) => p.rss?.peakMb ?? 0);
   const hwms = of('service').map((p) => p.rss?.highWaterMarkMb ?? 0);
   const rounds = ctx.profile.rounds > 1 ? ` (median of ${ctx.profile.rounds} rounds)` : '';
@@ -125,8 +166,9 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
         met: p99Ratio <= 1.2,
       },
       ...floorRows,
+      ...instructionRows,
     ],
-    data: { phases, service, baseline, floor, rpsRatio, p99Ratio, sameStatements },
+    data: { phases, service, baseline, floor, rpsRatio, p99Ratio, sameStatements, instructions },
     notes,
     peakRssMb: peaks.length ? Math.max(...peaks) : undefined,
     highWaterMarkMb: hwms.length ? Math.max(...hwms) : undefined,
@@ -224,7 +266,16 @@ export async function inviteLoad(
   emailPrefix: string,
   afterWarmup?: () => Promise<void>,
 ): Promise<LoadResult> {
-  return runLoad({
+  return runLoad({ ...(await inviteLoadOptions(ctx, target, owner, emailPrefix)), afterWarmup });
+}
+
+async function inviteLoadOptions(
+  ctx: BenchContext,
+  target: Started,
+  owner: { organisationId: string; userId: string },
+  emailPrefix: string,
+): Promise<LoadOptions> {
+  return {
     url: target.url,
     method: 'POST',
     path: () => '/api/users',
@@ -236,8 +287,41 @@ export async function inviteLoad(
     connections: INVITE_CONNECTIONS,
     warmupSeconds: ctx.profile.warmupSeconds,
     durationSeconds: ctx.profile.durationSeconds,
-    afterWarmup,
-  });
+  };
+}
+
+/**
+ * Instructions per request of each side under callgrind (bench/lib/instructions.ts), each once on
+ * a fresh database: the same load as the timed phases, counted after a warm-up.
+ */
+async function instructionCounts(
+  ctx: BenchContext,
+  counts: { warmupRequests: number; requests: number },
+): Promise<Record<Side, InstructionCount>> {
+  const result: Partial<Record<Side, InstructionCount>> = {};
+  for (const side of ['baseline', 'floor', 'service'] as const) {
+    const db = await ctx.pg.createDatabase(`instructions_${side}`);
+    const owner = await seedOwner(db);
+    const port = await freePort();
+    const name = `instructions-${side}`;
+    log(`  ${name}: ${counts.warmupRequests} requests of warm-up, then ${counts.requests} counted`);
+    result[side] = await countInstructions(ctx, {
+      name,
+      port,
+      env: serviceEnv(ctx, db, port),
+      ...(side === 'service'
+        ? { script: SERVICE_MAIN, nodeArgs: SERVICE_RUN_FLAGS, readyPath: '/api/health/ready' }
+        : {
+            script: `${DIST}bench/baseline/${side === 'floor' ? 'nest-floor' : 'server'}.js`,
+            nodeArgs: [],
+            readyPath: '/ready',
+          }),
+      load: (target) => inviteLoadOptions(ctx, target, owner, `instructions-${side}`),
+      ...counts,
+    });
+    log(`  ${name}: ${(result[side].perRequest / 1e6).toFixed(2)} M instructions per request`);
+  }
+  return result as Record<Side, InstructionCount>;
 }
 
 /**
