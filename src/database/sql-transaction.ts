@@ -22,6 +22,7 @@ export interface Statements {
  */
 export class SqlTransaction {
   private open = true;
+  private connectionError: Error | undefined;
 
   constructor(private readonly client: PoolClient) {}
 
@@ -34,11 +35,19 @@ export class SqlTransaction {
   // promise costs an async hook while nestjs-pino's AsyncLocalStorage is on.
   query<T extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<T[]> {
     if (!this.open) return Promise.reject(new Error('This transaction has already ended'));
+    // pg would answer "Client has encountered a connection error and is not queryable"; the
+    // connection's own error says what happened (and is what the exception filter recognises).
+    if (this.connectionError) return Promise.reject(this.connectionError);
     return this.client.query<T>(text, values).then((result) => result.rows);
   }
 
   /** @internal Sql.transaction's end of the transaction. */
   end(): void {
     this.open = false;
+  }
+
+  /** @internal Sql.transaction: the connection failed between statements. */
+  fail(error: Error): void {
+    this.connectionError ??= error;
   }
 }

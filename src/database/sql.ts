@@ -50,6 +50,7 @@ export class Sql {
     // between two statements would otherwise emit 'error' with no listener and end the process.
     const onError = (error: Error) => {
       broken ??= error;
+      tx.fail(error);
     };
     client.on('error', onError);
     try {

@@ -40,7 +40,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
       '53300',
     ].includes(typeof code === 'string' ? code : '') ||
     (typeof message === 'string' &&
-      /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)/i.test(
+      /Connection terminated|timeout exceeded when trying to connect|Connection ended unexpectedly|the database system is (starting up|shutting down)|is not queryable/i.test(
         message,
       ))
   );

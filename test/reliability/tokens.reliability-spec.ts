@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { Sql } from '../../src/database/sql.js';
 import { TEST_ISSUER, TEST_SECRET, mintToken, seedMember, type Member } from '../kit/auth.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
 import { reportScenario } from './report.js';
@@ -141,7 +142,8 @@ describe('tokens: every forgery is refused, and refusals do not tell who exists'
   });
 
   it('verifies the signature before the database is asked anything about the caller', async () => {
-    const queryRunners = jest.spyOn(t.dataSource, 'createQueryRunner');
+    // The guard's membership lookup is its one statement, through Sql.
+    const lookups = jest.spyOn(t.app.get(Sql), 'query');
     try {
       const stranger = { userId: randomUUID(), organisationId: randomUUID() };
       const wrongSecret = 'not-the-secret-but-at-least-32-bytes!!';
@@ -150,16 +152,16 @@ describe('tokens: every forgery is refused, and refusals do not tell who exists'
         await mintToken(stranger, { secret: wrongSecret }),
         handMade({ alg: 'none' }, claimsOf(owner), 'unsigned'),
       ]) {
-        queryRunners.mockClear();
+        lookups.mockClear();
         expect((await attempt(token)).status).toBe(401);
-        expect(queryRunners).not.toHaveBeenCalled();
+        expect(lookups).not.toHaveBeenCalled();
       }
       // The control: a valid signature does reach the membership lookup.
-      queryRunners.mockClear();
+      lookups.mockClear();
       expect((await attempt(await mintToken(stranger))).status).toBe(403);
-      expect(queryRunners).toHaveBeenCalled();
+      expect(lookups).toHaveBeenCalled();
     } finally {
-      queryRunners.mockRestore();
+      lookups.mockRestore();
     }
   });
 
