@@ -43,12 +43,20 @@ export async function installMailQueues(boss: PgBoss): Promise<void> {
     `${MAIL_QUEUE_SCHEMA}.${FETCH_ORDER_INDEX}`,
   ]);
   if ((rows[0] as { present: boolean }).present) return;
-  // Two instances starting together both get here; the lock and IF NOT EXISTS settle it (tested).
-  await db.executeSql(
-    `CREATE INDEX IF NOT EXISTS ${FETCH_ORDER_INDEX} ON ${MAIL_QUEUE_SCHEMA}.job
-       (name, priority DESC, created_on, id) WHERE state < 'active'`,
-    [],
-  );
+  // Two instances starting together can both get here. CREATE INDEX's lock does not keep them
+  // apart (SHARE does not conflict with itself), and IF NOT EXISTS looks before it builds: the
+  // second to commit its catalog row fails on pg_class's unique name (23505), or sees the first's
+  // (42P07), once the first has committed. Either way the index exists: that is the goal.
+  try {
+    await db.executeSql(
+      `CREATE INDEX IF NOT EXISTS ${FETCH_ORDER_INDEX} ON ${MAIL_QUEUE_SCHEMA}.job
+         (name, priority DESC, created_on, id) WHERE state < 'active'`,
+      [],
+    );
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== '23505' && code !== '42P07') throw error;
+  }
 }
 
 /**
