@@ -58,11 +58,16 @@ export async function countInstructions(
     readyTimeoutMs: 300_000,
   });
   const pid = started.process.pid;
-  // vgdb finds the process by files named after the pid, user and HOST of valgrind's environment.
+  // vgdb finds the process by files named after its pid, LOGNAME (or USER) and HOST (or HOSTNAME)
+  // as valgrind's environment has them: the bench's process starts the service with its own
+  // environment, so callgrind_control gets the same values, whatever the developer's shell has.
+  const controlEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['LOGNAME', 'USER', 'HOST', 'HOSTNAME']) {
+    if (options.env[name] === undefined) delete controlEnv[name];
+    else controlEnv[name] = options.env[name];
+  }
   const control = (...args: string[]) =>
-    run('callgrind_control', [...args, String(pid)], {
-      env: { ...process.env, HOST: options.env.HOST ?? '' },
-    });
+    run('callgrind_control', [...args, String(pid)], { env: controlEnv });
   try {
     const load = await options.load(started);
     await runAmount(load, options.warmupRequests);
