@@ -170,6 +170,14 @@ export interface Started {
   readyMs: number;
 }
 
+export const SERVICE_READY_PATH = '/api/health/ready';
+export const BASELINE_READY_PATH = '/ready';
+
+/** The script of a baseline: plain `node:http` (server.js) or the bare NestJS route (nest-floor.js). */
+export function baselineScript(kind: 'node' | 'nest-floor'): string {
+  return `${DIST}bench/baseline/${kind === 'node' ? 'server' : 'nest-floor'}.js`;
+}
+
 /** Starts the service (dist/src/main.js) and waits for GET /api/health/ready. */
 export async function startService(
   ctx: BenchContext,
@@ -183,7 +191,7 @@ export async function startService(
     name,
     script: SERVICE_MAIN,
     env: serviceEnv(ctx, databaseUrl, port, overrides),
-    readyPath: '/api/health/ready',
+    readyPath: SERVICE_READY_PATH,
     port,
     nodeArgs: [...SERVICE_RUN_FLAGS, ...profiling(), ...nodeArgs],
   });
@@ -202,11 +210,11 @@ export async function startBaseline(
   const port = await freePort();
   return startProcess(ctx, {
     name,
-    script: `${DIST}bench/baseline/${kind === 'node' ? 'server' : 'nest-floor'}.js`,
+    script: baselineScript(kind),
     nodeArgs: profiling(),
     // Its configuration is read with the service's loader, so both see the same values.
     env: serviceEnv(ctx, databaseUrl, port),
-    readyPath: '/ready',
+    readyPath: BASELINE_READY_PATH,
     port,
   });
 }

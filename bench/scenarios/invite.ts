@@ -1,9 +1,11 @@
 import {
-  DIST,
+  BASELINE_READY_PATH,
   INVITE_CONNECTIONS,
   SERVICE_MAIN,
+  SERVICE_READY_PATH,
   SERVICE_RUN_FLAGS,
   authorization,
+  baselineScript,
   fmt,
   freshEmails,
   serviceEnv,
@@ -310,11 +312,11 @@ async function instructionCounts(
       port,
       env: serviceEnv(ctx, db, port),
       ...(side === 'service'
-        ? { script: SERVICE_MAIN, nodeArgs: SERVICE_RUN_FLAGS, readyPath: '/api/health/ready' }
+        ? { script: SERVICE_MAIN, nodeArgs: SERVICE_RUN_FLAGS, readyPath: SERVICE_READY_PATH }
         : {
-            script: `${DIST}bench/baseline/${side === 'floor' ? 'nest-floor' : 'server'}.js`,
+            script: baselineScript(side === 'floor' ? 'nest-floor' : 'node'),
             nodeArgs: [],
-            readyPath: '/ready',
+            readyPath: BASELINE_READY_PATH,
           }),
       load: (target) => inviteLoadOptions(ctx, target, owner, `instructions-${side}`),
       ...counts,

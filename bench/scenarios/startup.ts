@@ -2,6 +2,7 @@ import { freePort } from '../lib/processes.js';
 import {
   LIMITS,
   SERVICE_MAIN,
+  SERVICE_READY_PATH,
   SERVICE_RUN_FLAGS,
   fmt,
   startProcess,
@@ -57,7 +58,7 @@ export async function startupTimes(
           MAIL_SHUTDOWN_TIMEOUT: '1s',
           ...LIMITS,
         },
-        readyPath: '/api/health/ready',
+        readyPath: SERVICE_READY_PATH,
         port,
         nodeArgs: SERVICE_RUN_FLAGS,
       });
