@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { startProcess, stopProcess, type BenchContext, type Started } from './context.js';
 import { runAmount, type LoadOptions } from './load.js';
@@ -68,33 +68,34 @@ export async function countInstructions(
   }
   const control = (...args: string[]) =>
     run('callgrind_control', [...args, String(pid)], { env: controlEnv });
+  let measured;
   try {
     const load = await options.load(started);
     await runAmount(load, options.warmupRequests);
     await control('--instr=on');
-    const measured = await runAmount(load, options.requests);
+    measured = await runAmount(load, options.requests);
     await control('--instr=off');
-    if (measured.non2xx > 0 || measured.errors > 0) {
-      throw new Error(
-        `${options.name}: ${measured.non2xx} non-2xx, ${measured.errors} errors under callgrind`,
-      );
-    }
-    await stopProcess(ctx, started.process);
-    const instructions = totalInstructions(outFile);
-    return {
-      requests: measured.requests,
-      instructions,
-      perRequest: instructions / measured.requests,
-    };
   } finally {
+    // callgrind writes its counts when the process exits.
     await stopProcess(ctx, started.process);
   }
+  if (measured.non2xx > 0 || measured.errors > 0) {
+    throw new Error(
+      `${options.name}: ${measured.non2xx} non-2xx, ${measured.errors} errors under callgrind`,
+    );
+  }
+  const instructions = totalInstructions(outFile);
+  return {
+    requests: measured.requests,
+    instructions,
+    perRequest: instructions / measured.requests,
+  };
 }
 
 /** Sums the counts of callgrind's output (one file per dump: `<out>`, `<out>.N`). */
 function totalInstructions(outFile: string): number {
-  const dir = join(outFile, '..');
-  const base = outFile.slice(dir.length + 1);
+  const dir = dirname(outFile);
+  const base = basename(outFile);
   let total = 0;
   let files = 0;
   for (const name of readdirSync(dir)) {
