@@ -5,36 +5,24 @@ import {
   levels,
   stdTimeFunctions,
   type DestinationStream,
+  type Level,
   type LevelWithSilent,
   type LoggerOptions,
 } from 'pino';
-import type { Options as PinoHttpOptions } from 'pino-http';
-import { RequestIdMiddleware, type RequestWithId } from '../common/request-id.middleware.js';
+import type { RequestWithId } from '../common/request-id.middleware.js';
 import type { AppConfig } from '../config/app-config.js';
 import { REDACTED_PATHS, redactText } from './redact.js';
 
 type HttpRequest = RequestWithId;
-type HttpOptions = PinoHttpOptions<HttpRequest, Response>;
 
 const HEALTH_PATH = /^\/api\/health(\/|$)/;
-const SYNTHETIC_ERROR = /^failed with status code \d+$/;
-const requestIds = new RequestIdMiddleware();
-
-/**
- * The request id of the log lines is the one RequestIdMiddleware gives the response: whichever of
- * the two middlewares runs first assigns it, the other keeps it.
- */
-function requestIdFor(req: HttpRequest, res: Response): string {
-  requestIds.use(req, res, () => undefined);
-  return req.id;
-}
 
 function urlOf(req: HttpRequest): string {
   return req.originalUrl ?? req.url ?? '';
 }
 
 /** `POST /api/users 200 12ms`: the message of the request's line, readable in pretty mode. */
-function requestLine(req: HttpRequest, res: Response, responseTime: number): string {
+export function requestLine(req: HttpRequest, res: Response, responseTime: number): string {
   return `${req.method} ${urlOf(req)} ${res.statusCode} ${responseTime}ms`;
 }
 
@@ -45,12 +33,35 @@ function writes(level: string, threshold: string): boolean {
   return value !== undefined && minimum !== undefined && value >= minimum;
 }
 
+export interface RequestLevels {
+  /** No request line is ever written at this threshold. */
+  none: boolean;
+  /** The level of a request's line, 'silent' when that level is not written. */
+  of(req: Pick<HttpRequest, 'originalUrl' | 'url'>, res: { statusCode: number }): LevelWithSilent;
+}
+
+/**
+ * The request line's level: error for a 5xx answer; info otherwise, except successful health
+ * probes (orchestrators probe every few seconds), which are debug. When that level is not written
+ * at `threshold` the answer is 'silent', and nothing is built for the line.
+ */
+export function requestLevels(threshold: string): RequestLevels {
+  const ifWritten = (level: Level): LevelWithSilent =>
+    writes(level, threshold) ? level : 'silent';
+  const error = ifWritten('error');
+  const info = ifWritten('info');
+  const debug = ifWritten('debug');
+  return {
+    none: error === 'silent' && info === 'silent' && debug === 'silent',
+    of: (req, res) => {
+      if (res.statusCode >= 500) return error;
+      return HEALTH_PATH.test(urlOf(req as HttpRequest)) ? debug : info;
+    },
+  };
+}
+
 /** Pino options shared by production (JSON) and development (pretty) output. */
-export function pinoOptions(config: AppConfig): LoggerOptions & HttpOptions {
-  // The request line's level is decided per request; when that level is not written anyway, say
-  // 'silent' and pino-http skips building the line's object and message.
-  const levelIfWritten = (level: LevelWithSilent): LevelWithSilent =>
-    writes(level, config.logLevel) ? level : 'silent';
+export function pinoOptions(config: AppConfig): LoggerOptions {
   return {
     level: config.logLevel,
     timestamp: stdTimeFunctions.isoTime,
@@ -66,26 +77,6 @@ export function pinoOptions(config: AppConfig): LoggerOptions & HttpOptions {
       req: (req: HttpRequest) => ({ method: req.method, url: urlOf(req) }),
       res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
-    // The serializers above get the request itself. pino-http would otherwise first copy it with
-    // pino-std-serializers (every header, the parsed query, the peer address: a getpeername
-    // system call) on every request, only for these to keep two fields (seen in the CPU profile).
-    wrapSerializers: false,
-    genReqId: (req, res) => requestIdFor(req, res),
-    // Logs made while handling a request carry its id, not the whole request again.
-    quietReqLogger: true,
-    customLogLevel: (req, res, error) => {
-      if (error || res.statusCode >= 500) return levelIfWritten('error');
-      // Orchestrators probe every few seconds; a healthy answer is not worth a line at info.
-      return levelIfWritten(HEALTH_PATH.test(urlOf(req)) ? 'debug' : 'info');
-    },
-    customSuccessMessage: requestLine,
-    // pino-http passes the response time as a fourth argument; its type declaration omits it.
-    customErrorMessage: ((req: HttpRequest, res: Response, _error: Error, responseTime: number) =>
-      requestLine(req, res, responseTime)) as HttpOptions['customErrorMessage'],
-    // For a 5xx answer pino-http invents an Error ("failed with status code 500") whose stack is its
-    // own; the status says as much. A real error (from the response stream) is kept.
-    customErrorObject: (_req, _res, error, value: Record<string, unknown>) =>
-      SYNTHETIC_ERROR.test(error.message) ? { ...value, err: undefined } : value,
   };
 }
 
@@ -114,15 +105,18 @@ async function prettyStream(): Promise<DestinationStream | undefined> {
 
 /**
  * nestjs-pino's parameters: JSON on stdout in production; pretty in development when pino-pretty
- * is installed. `destination` (tests) receives JSON instead of stdout.
+ * is installed. `destination` (tests) receives JSON instead of stdout. nestjs-pino builds the root
+ * logger from `pinoHttp` (the options are pino's) but mounts its pino-http middleware nowhere
+ * (`forRoutes: []`): RequestLogMiddleware writes the request lines.
  */
 export async function loggerParams(
   config: AppConfig,
   destination?: DestinationStream | null,
 ): Promise<Params<HttpRequest, Response>> {
   const options = pinoOptions(config);
-  if (destination) return { pinoHttp: [options, destination] };
-  if (config.production || config.logLevel === 'silent') return { pinoHttp: options };
+  const routes = { forRoutes: [] };
+  if (destination) return { pinoHttp: [options, destination], ...routes };
+  if (config.production || config.logLevel === 'silent') return { pinoHttp: options, ...routes };
   const pretty = await prettyStream();
-  return { pinoHttp: pretty ? [options, pretty] : options };
+  return { pinoHttp: pretty ? [options, pretty] : options, ...routes };
 }

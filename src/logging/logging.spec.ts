@@ -9,12 +9,14 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Logger } from 'nestjs-pino';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
 import { CommonModule } from '../common/common.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.schema.js';
-import { pinoOptions } from './logger-options.js';
+import { requestLevels } from './logger-options.js';
 import { LOG_DESTINATION, LoggingModule } from './logging.module.js';
 import { REDACTED, redactText } from './redact.js';
 
@@ -63,9 +65,34 @@ describe('redactText', () => {
   });
 });
 
+/** Resolves the slow probe's answer; the test that aborts it sets it. */
+let releaseSlow: (() => void) | undefined;
+let slowStarted: (() => void) | undefined;
+
 @Controller('probe')
 class ProbeController {
   private readonly logger = new NestLogger('Probe');
+
+  constructor(private readonly pino: PinoLogger) {}
+
+  @Post('assign')
+  @HttpCode(200)
+  async assign() {
+    this.pino.assign({ tenant: 'acme' });
+    await new Promise((resolve) => setImmediate(resolve));
+    this.logger.log('after assign');
+    return { ok: true };
+  }
+
+  @Post('slow')
+  @HttpCode(200)
+  async slow() {
+    await new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+      slowStarted?.();
+    });
+    return { ok: true };
+  }
 
   @Post()
   @HttpCode(200)
@@ -134,6 +161,35 @@ describe('request logging', () => {
     expect(handlerLine?.reqId).toBe(res.headers['x-request-id']);
   });
 
+  it('keeps fields a handler assigns (PinoLogger.assign) on its later lines, across awaits', async () => {
+    const res = await request(app.getHttpServer()).post('/probe/assign').send({}).expect(200);
+    expect(lines().find((line) => line.msg === 'after assign')).toMatchObject({
+      reqId: res.headers['x-request-id'],
+      tenant: 'acme',
+      context: 'Probe',
+    });
+  });
+
+  it('logs a request whose client went away before the answer, marked aborted', async () => {
+    const server = app.getHttpServer() as import('node:http').Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, resolve));
+    const { port } = server.address() as AddressInfo;
+    const started = new Promise<void>((resolve) => (slowStarted = resolve));
+    const client = httpRequest({ port, method: 'POST', path: '/probe/slow' });
+    client.on('error', () => undefined);
+    client.end();
+    await started;
+    client.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    releaseSlow?.();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lines().find((line) => line.res)).toMatchObject({
+      aborted: true,
+      req: { method: 'POST', url: '/probe/slow' },
+      reqId: expect.any(String),
+    });
+  });
+
   it("reuses the caller's X-Request-Id", async () => {
     await request(app.getHttpServer())
       .post('/probe')
@@ -191,22 +247,20 @@ describe('request logging', () => {
 });
 
 describe('request line level', () => {
-  const levelAt = (logLevel: string, url: string, statusCode: number) => {
-    const options = pinoOptions(
-      AppConfig.from(loadConfig({ ...process.env, LOG_LEVEL: logLevel })),
-    );
-    const req = { method: 'GET', url, originalUrl: url } as Parameters<
-      NonNullable<typeof options.customLogLevel>
-    >[0];
-    const res = { statusCode } as Parameters<NonNullable<typeof options.customLogLevel>>[1];
-    return options.customLogLevel!(req, res, undefined);
-  };
+  const levelAt = (logLevel: string, url: string, statusCode: number) =>
+    requestLevels(logLevel).of({ url, originalUrl: url }, { statusCode });
 
   it('is silent when the level it would have is not written, so nothing is built for it', () => {
     expect(levelAt('info', '/api/users', 200)).toBe('info');
     expect(levelAt('warn', '/api/users', 200)).toBe('silent');
     expect(levelAt('info', '/api/health/ready', 200)).toBe('silent');
     expect(levelAt('debug', '/api/health/ready', 200)).toBe('debug');
+  });
+
+  it('knows when no request line is written at all', () => {
+    expect(requestLevels('silent').none).toBe(true);
+    expect(requestLevels('fatal').none).toBe(true);
+    expect(requestLevels('warn').none).toBe(false);
   });
 
   it('keeps server errors at error while error is written', () => {
