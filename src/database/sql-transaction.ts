@@ -17,6 +17,26 @@ export interface Statements {
 }
 
 /**
+ * One statement through pg's callback API, resolving with its rows: one promise, where pg's promise
+ * API makes two (and a `.then` for the rows a third). Per request that was about 30 promises, and
+ * on Node.js 20 every promise runs the async hooks of the logging context's AsyncLocalStorage.
+ * What is lost: pg's promise API re-captures a failed statement's stack where it is awaited; here
+ * a driver error keeps the stack of the socket read that brought it (its message, code and detail
+ * are the same).
+ */
+export function rowsOf<T extends QueryResultRow>(
+  queryable: Pick<PoolClient, 'query'>,
+  text: string,
+  values?: unknown[],
+): Promise<T[]> {
+  return new Promise<T[]>((resolve, reject) => {
+    queryable.query<T>(text, values ?? [], (error, result) =>
+      error ? reject(error) : resolve(result.rows),
+    );
+  });
+}
+
+/**
  * The statements of one open transaction of `Sql.transaction`. `query` resolves with the rows
  * (RETURNING rows for INSERT, UPDATE and DELETE; none without RETURNING).
  */
@@ -38,7 +58,7 @@ export class SqlTransaction {
     // pg would answer "Client has encountered a connection error and is not queryable"; the
     // connection's own error says what happened (and is what the exception filter recognises).
     if (this.connectionError) return Promise.reject(this.connectionError);
-    return this.client.query<T>(text, values).then((result) => result.rows);
+    return rowsOf<T>(this.client, text, values);
   }
 
   /** @internal Sql.transaction's end of the transaction. */

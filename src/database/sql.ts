@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { SqlTransaction } from './sql-transaction.js';
+import { SqlTransaction, rowsOf } from './sql-transaction.js';
 
 export { SqlTransaction, type Statements, type Transaction } from './sql-transaction.js';
 
@@ -34,7 +34,7 @@ export class Sql {
 
   /** One statement on a pooled connection, outside any transaction. */
   query<T extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<T[]> {
-    return this.pool.query<T>(text, values).then((result) => result.rows);
+    return rowsOf<T>(this.pool, text, values);
   }
 
   /**
@@ -43,7 +43,9 @@ export class Sql {
    * rollback failed) is closed rather than returned to the pool: no later request inherits it.
    */
   async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await new Promise<PoolClient>((resolve, reject) => {
+      this.pool.connect((error, connected) => (error ? reject(error) : resolve(connected!)));
+    });
     const tx = new SqlTransaction(client);
     let broken: Error | undefined;
     // pg-pool stops listening for a client's errors while it is lent out; a connection that dies
@@ -55,15 +57,15 @@ export class Sql {
     client.on('error', onError);
     try {
       // The same text as TypeORM's, so pg_stat_statements counts both as one statement.
-      await client.query('START TRANSACTION');
+      await rowsOf(client, 'START TRANSACTION');
       const result = await work(tx);
       tx.end();
-      await client.query('COMMIT');
+      await rowsOf(client, 'COMMIT');
       return result;
     } catch (error) {
       tx.end();
       try {
-        await client.query('ROLLBACK');
+        await rowsOf(client, 'ROLLBACK');
       } catch (rollbackError) {
         broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
       }
