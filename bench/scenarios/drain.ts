@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/config.schema.js';
@@ -24,7 +24,7 @@ import {
   seedOwner,
   withClient,
 } from '../lib/postgres.js';
-import { NodeProcess, sleep } from '../lib/processes.js';
+import { NodeProcess, cpuMs, sleep } from '../lib/processes.js';
 import { log } from './invite.js';
 
 // BENCH_DRAIN_COUNT (a multiple of 10) only for working on the worker: the scenario is 10 000.
@@ -40,6 +40,11 @@ interface Drain {
   wallSeconds: number;
   lost: number;
   duplicated: number;
+  /**
+   * CPU time of the process per message (user + system, start-up included): the steadier measure
+   * on these shared cores, where the rate moved by ±30 % between runs.
+   */
+  cpuMsPerMessage: number | undefined;
 }
 
 /**
@@ -106,7 +111,7 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
     ]);
     await waitForQueueIdle(db);
     await sleep(1000); // anything sent twice would arrive now
-    service = drainResult(ctx, worker.process.startedAt, expected);
+    service = drainResult(ctx, worker.process, expected);
     const sent = await withClient(db, async (c) => {
       const { rows } = await c.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM invitations WHERE delivery_status = 'sent'`,
@@ -130,7 +135,9 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
   } finally {
     await stopProcess(ctx, worker.process);
   }
-  log(`  drain-worker: ${service.rate.toFixed(0)} messages/s, ${service.wallSeconds.toFixed(1)} s`);
+  log(
+    `  drain-worker: ${service.rate.toFixed(0)} messages/s, ${service.wallSeconds.toFixed(1)} s, CPU ${cpuText(service)}`,
+  );
 
   // The baseline: nodemailer alone, the same message, the same peer.
   ctx.peer.reset();
@@ -162,14 +169,14 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
     await sleep(1000);
     baseline = drainResult(
       ctx,
-      loop.startedAt,
+      loop,
       Array.from({ length: COUNT }, (_, i) => `loop-${i}@bench.test`),
     );
   } finally {
     await stopProcess(ctx, loop);
   }
   log(
-    `  drain-baseline: ${baseline.rate.toFixed(0)} messages/s, ${baseline.wallSeconds.toFixed(1)} s`,
+    `  drain-baseline: ${baseline.rate.toFixed(0)} messages/s, ${baseline.wallSeconds.toFixed(1)} s, CPU ${cpuText(baseline)}`,
   );
 
   const ratio = service.rate / baseline.rate;
@@ -202,6 +209,14 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
       },
       {
         scenario: '',
+        measure: 'process CPU per message (start-up included)',
+        service: cpuText(service),
+        baseline: cpuText(baseline),
+        ratio: '',
+        target: '(diagnostic)',
+      },
+      {
+        scenario: '',
         measure: 'lost / duplicated messages',
         service: `${service.lost} / ${service.duplicated}`,
         baseline: `${baseline.lost} / ${baseline.duplicated}`,
@@ -216,7 +231,18 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
   };
 }
 
-function drainResult(ctx: BenchContext, startedAt: number, expected: string[]): Drain {
+function cpuFromLog(logFile: string): number | undefined {
+  const match = /^cpu-ms ([\d.]+)$/m.exec(readFileSync(logFile, 'utf8'));
+  return match ? Number(match[1]) : undefined;
+}
+
+function cpuText(drain: Drain): string {
+  return drain.cpuMsPerMessage === undefined ? '-' : `${drain.cpuMsPerMessage.toFixed(2)} ms`;
+}
+
+function drainResult(ctx: BenchContext, proc: NodeProcess, expected: string[]): Drain {
+  // The worker is still running; the mail loop has exited and printed its own.
+  const cpu = cpuMs(proc.pid) ?? cpuFromLog(proc.logFile);
   const { firstAt, lastAt } = ctx.peer;
   const lost = expected.filter((address) => !ctx.peer.counts.has(address)).length;
   // Recipients that got more than one message.
@@ -224,9 +250,10 @@ function drainResult(ctx: BenchContext, startedAt: number, expected: string[]): 
   const spanSeconds = ((lastAt ?? 0) - (firstAt ?? 0)) / 1000;
   return {
     rate: (ctx.peer.total - 1) / spanSeconds,
-    wallSeconds: ((lastAt ?? 0) - startedAt) / 1000,
+    wallSeconds: ((lastAt ?? 0) - proc.startedAt) / 1000,
     lost,
     duplicated,
+    cpuMsPerMessage: cpu === undefined ? undefined : cpu / expected.length,
   };
 }
 
