@@ -52,7 +52,8 @@ export function requestLevels(threshold: string): RequestLevels {
   const info = ifWritten('info');
   const debug = ifWritten('debug');
   return {
-    none: error === 'silent' && info === 'silent' && debug === 'silent',
+    // error is the highest of the three: where it is not written, neither are the others.
+    none: error === 'silent',
     of: (req, res) => {
       if (res.statusCode >= 500) return error;
       return HEALTH_PATH.test(urlOf(req as HttpRequest)) ? debug : info;
