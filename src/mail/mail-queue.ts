@@ -109,9 +109,9 @@ export function transactionDb(tx: Transaction): PgBoss.Db {
   if (tx instanceof SqlTransaction) {
     if (!tx.active) throw new Error('InvitationOutbox.enqueue: this transaction has already ended');
     return {
-      executeSql: async (text: string, values: unknown[]) => ({
-        rows: await tx.query(text, values),
-      }),
+      // Not async: like SqlTransaction.query, one promise fewer per statement.
+      executeSql: (text: string, values: unknown[]) =>
+        tx.query(text, values).then((rows) => ({ rows })),
     };
   }
   const runner = tx.queryRunner;
