@@ -62,6 +62,34 @@ describe('abuse limits', () => {
   });
 });
 
+describe('abuse limits switched off', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      override: (b) =>
+        b.overrideProvider(AppConfig).useValue(configWith({ RATE_LIMIT_REQUESTS_PER_MINUTE: '0' })),
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a limit of 0 neither refuses nor counts requests', async () => {
+    // The budgets spent by the tests above (same database, same client address).
+    await t.dataSource.query(`DELETE FROM rate_limits WHERE key LIKE 'requests:%'`);
+    for (let i = 0; i < 5; i++) {
+      await request(t.server)
+        .get('/api/invitations')
+        .set('Authorization', 'Internal not.a.token')
+        .expect(401);
+    }
+    const counted = await t.dataSource.query(
+      `SELECT key FROM rate_limits WHERE key LIKE 'requests:%'`,
+    );
+    expect(counted).toEqual([]);
+  });
+});
+
 describe('HTTP hardening', () => {
   let t: TestApp;
   afterEach(async () => {

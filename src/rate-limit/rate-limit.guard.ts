@@ -26,12 +26,19 @@ export class RateLimitGuard implements CanActivate {
     private readonly limits: RateLimitService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets);
     const named = this.reflector.get<RateLimitName[] | undefined>(RATE_LIMIT_KEY, targets[0]);
-    const names = named ?? (isPublic ? [] : (['requests'] as const));
-    const address = clientAddress(context.switchToHttp().getRequest<Request>());
+    const names = (named ?? (isPublic ? [] : (['requests'] as const))).filter((name) =>
+      this.limits.isEnabled(name),
+    );
+    // Nothing to count: answered without a promise (Nest then awaits nothing for this guard).
+    if (names.length === 0) return true;
+    return this.spend(names, clientAddress(context.switchToHttp().getRequest<Request>()));
+  }
+
+  private async spend(names: readonly RateLimitName[], address: string): Promise<boolean> {
     for (const name of names) await this.limits.consume(name, address);
     return true;
   }

@@ -24,6 +24,11 @@ export class RateLimitService {
     private readonly config: AppConfig,
   ) {}
 
+  /** Whether the policy counts at all (a limit of 0 switches it off). */
+  isEnabled(name: RateLimitName): boolean {
+    return this.limiter(name) !== null;
+  }
+
   /** Spends `cost` of `key`'s budget, or throws 429 with Retry-After when it is used up. */
   async consume(name: RateLimitName, key: string, cost = 1): Promise<void> {
     const limiter = this.limiter(name);
