@@ -1,8 +1,7 @@
 import { Global, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { Clock, SystemClock } from './clock.js';
-import { RequestLogMiddleware } from '../logging/request-log.middleware.js';
+import { RequestContextMiddleware } from '../logging/request-context.middleware.js';
 import { JsonBodyMiddleware } from './json-body.middleware.js';
-import { RequestIdMiddleware } from './request-id.middleware.js';
 import { ShutdownState } from './shutdown-state.js';
 
 @Global()
@@ -12,9 +11,7 @@ import { ShutdownState } from './shutdown-state.js';
 })
 export class CommonModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // In this order: the request line carries the id, and a body the parser refuses is logged.
-    consumer
-      .apply(RequestIdMiddleware, RequestLogMiddleware, JsonBodyMiddleware)
-      .forRoutes('{*path}');
+    // In this order: a body the parser refuses is logged, with the request's id.
+    consumer.apply(RequestContextMiddleware, JsonBodyMiddleware).forRoutes('{*path}');
   }
 }

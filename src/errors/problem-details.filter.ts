@@ -6,7 +6,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { requestIdOf } from '../common/request-id.middleware.js';
+import { requestIdOf } from '../common/request-id.js';
 import { PROBLEM_TYPES, ProblemException, statusTitle, type ProblemBody } from './problem.js';
 
 const RETRY_AFTER_SECONDS = '5';

@@ -9,7 +9,7 @@ import {
   type LevelWithSilent,
   type LoggerOptions,
 } from 'pino';
-import type { RequestWithId } from '../common/request-id.middleware.js';
+import type { RequestWithId } from '../common/request-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { REDACTED_PATHS, redactText } from './redact.js';
 
@@ -108,7 +108,7 @@ async function prettyStream(): Promise<DestinationStream | undefined> {
  * nestjs-pino's parameters: JSON on stdout in production; pretty in development when pino-pretty
  * is installed. `destination` (tests) receives JSON instead of stdout. nestjs-pino builds the root
  * logger from `pinoHttp` (the options are pino's) but mounts its pino-http middleware nowhere
- * (`forRoutes: []`): RequestLogMiddleware writes the request lines.
+ * (`forRoutes: []`): RequestContextMiddleware writes the request lines.
  */
 export async function loggerParams(
   config: AppConfig,
