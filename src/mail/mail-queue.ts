@@ -63,7 +63,11 @@ export async function installMailQueues(boss: PgBoss): Promise<void> {
  * The connection the worker fetches on: its planner must not sort (`enable_sort=off`), so it walks
  * FETCH_ORDER_INDEX even when the statistics still describe the queue as nearly empty (after a
  * burst of invitations, until autovacuum analyzes the table), when a sort looks cheaper to it.
- * Without the index the fetch still sorts, as before.
+ * Without the index the fetch still sorts, as before. And no JIT (`jit=off`): before PostgreSQL 18
+ * a disabled plan node adds a cost of 10^10 to the plan, far above `jit_above_cost`, so where the
+ * server has JIT (Debian's PostgreSQL 15, for one) every fetch was compiled by LLVM first, about
+ * 250 ms each (the outbox-drain benchmark against PostgreSQL 15: 70-100 messages/s, 4 ms fetches
+ * afterwards). A fetch returns a few dozen rows; compiling never pays for it.
  */
 export function createFetchPool(url: string, onError: (error: Error) => void): pg.Pool {
   const pool = new pg.Pool({
@@ -71,7 +75,7 @@ export function createFetchPool(url: string, onError: (error: Error) => void): p
     application_name: 'brms-mail-fetch',
     // The worker's loops fetch one batch at a time; a second loop's fetch waits its turn.
     max: 1,
-    options: '-c enable_sort=off',
+    options: '-c enable_sort=off -c jit=off',
   });
   pool.on('error', onError);
   return pool;
