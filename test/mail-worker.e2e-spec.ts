@@ -31,12 +31,14 @@ interface JobRow {
   name: string;
   state: string;
   retry_count: number;
+  started_on: Date | null;
+  start_after: Date;
   output: { message?: string } | null;
 }
 
 const jobsFor = (invitationId: string) =>
   query<JobRow>(
-    `SELECT name, state, retry_count, output FROM pgboss.job
+    `SELECT name, state, retry_count, started_on, start_after, output FROM pgboss.job
       WHERE data->>'invitationId' = $1 ORDER BY created_on`,
     [invitationId],
   );
@@ -173,12 +175,47 @@ describe('mail worker', () => {
 
       await t.app.close();
       closed = true;
+      // Back in the queue without an attempt counted, not before the invitation's lease ends (a
+      // retry inside it would find the lease held and fail).
       const [job] = await jobsFor(id);
-      expect(job.state).toBe('retry');
+      expect(job).toMatchObject({ state: 'created', retry_count: 0, started_on: null });
       expect(job.output?.message).toMatch(/released/);
+      const [lease] = await query<{ delivery_lease_until: Date }>(
+        `SELECT delivery_lease_until FROM invitations WHERE id = $1`,
+        [id],
+      );
+      expect(job.start_after.getTime()).toBeGreaterThanOrEqual(
+        lease.delivery_lease_until.getTime(),
+      );
       // The abandoned send still completes at the peer; a retry would then send once more (the
       // at-most-one-extra case). Let it finish before the database goes.
       await mailbox.waitFor('released@example.com');
+    } finally {
+      if (!closed) await t.app.close();
+      await t.close();
+    }
+  });
+
+  it('on shutdown, releases a job on its last attempt without dead-lettering it', async () => {
+    // One attempt in all: a release that counted as an attempt would fail the invitation for good
+    // because a deploy happened while its email was being sent.
+    mailbox.delayMs = 2000;
+    const t = await startApp({ MAIL_SHUTDOWN_TIMEOUT: '200ms', MAIL_MAX_ATTEMPTS: '1' });
+    let closed = false;
+    try {
+      const id = await inviteOne(t, 'last-attempt@example.com');
+      await until(async () => (await jobsFor(id)).some((j) => j.state === 'active'));
+
+      await t.app.close();
+      closed = true;
+      const jobs = await jobsFor(id);
+      expect(jobs.map((j) => [j.name, j.state])).toEqual([['invitation-email', 'created']]);
+      const [row] = await query<{ delivery_status: string }>(
+        `SELECT delivery_status FROM invitations WHERE id = $1`,
+        [id],
+      );
+      expect(row.delivery_status).toBe('queued');
+      await mailbox.waitFor('last-attempt@example.com');
     } finally {
       if (!closed) await t.app.close();
       await t.close();

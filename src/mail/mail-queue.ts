@@ -231,4 +231,26 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   async fail(queue: string, id: string, message: string): Promise<void> {
     await this.boss.fail(queue, id, { message });
   }
+
+  /**
+   * Hands active jobs back to the queue without counting an attempt (a worker shutting down):
+   * waiting again (`created`, or `retry` after an earlier failure), fetchable `delayMs` from now,
+   * `message` in their output. pg-boss 10 has no such call: `fail` counts the attempt and, on the
+   * last one, dead-letters the job, so a deploy during a send failed the invitation for good.
+   * pg-boss counts an attempt when it fetches a job that started before (`started_on` set), so
+   * clearing `started_on` is what keeps the count. One UPDATE on pg-boss's job table: on a pg-boss
+   * upgrade, check it with FETCH_ORDER_INDEX (test/mail-worker.e2e-spec.ts covers both cases).
+   */
+  async release(queue: string, ids: string[], message: string, delayMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.boss.getDb().executeSql(
+      `UPDATE ${MAIL_QUEUE_SCHEMA}.job
+          SET state = (CASE WHEN retry_count > 0 THEN 'retry' ELSE 'created' END)::${MAIL_QUEUE_SCHEMA}.job_state,
+              started_on = NULL,
+              start_after = now() + $4 * interval '1 millisecond',
+              output = jsonb_build_object('message', $3::text)
+        WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`,
+      [queue, ids, message, delayMs],
+    );
+  }
 }

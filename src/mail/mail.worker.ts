@@ -10,6 +10,7 @@ import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
   MailQueue,
+  deliveryLeaseMs,
   type MailJob,
 } from './mail-queue.js';
 import { QueueLoop } from './queue-loop.js';
@@ -18,7 +19,7 @@ import { QueueLoop } from './queue-loop.js';
  * The delivery worker of this process (MAIL_WORKER_ENABLED): sends invitation emails, and turns
  * dead-lettered jobs into `failed` invitations. Starts once the app is up; on shutdown (SIGTERM
  * closes the app) it stops taking jobs, lets the ones in flight finish for up to
- * MAIL_SHUTDOWN_TIMEOUT and releases the rest. Nest runs this module's destroy hook before the
+ * MAIL_SHUTDOWN_TIMEOUT and releases the rest (no attempt counted). Nest runs this module's destroy hook before the
  * global mailer's and database's, so the transport and the database are still there meanwhile.
  */
 @Injectable()
@@ -41,6 +42,8 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
         // Twice the SMTP slots: while `concurrency` jobs send, as many claim or record theirs.
         concurrency: 2 * concurrency,
         pollIntervalMs,
+        // A job released while sending holds its invitation's lease; a retry waits for its end.
+        releaseDelayMs: deliveryLeaseMs(this.config),
         logger: this.logger,
         handle: async (job: MailJob) => {
           await this.delivery.deliver(job.data);

@@ -38,6 +38,13 @@ class FakeQueue {
     this.failed.push({ id, message });
     return Promise.resolve();
   }
+
+  released: { id: string; message: string; delayMs: number }[] = [];
+
+  release(_queue: string, ids: string[], message: string, delayMs: number): Promise<void> {
+    for (const id of ids) this.released.push({ id, message, delayMs });
+    return Promise.resolve();
+  }
 }
 
 function deferred() {
@@ -133,7 +140,11 @@ describe('QueueLoop', () => {
     await until(() => loop.activeJobs === 1);
 
     await loop.stop(50);
-    expect(queue.failed).toEqual([{ id: 'a', message: expect.stringMatching(/released/) }]);
+    // Released, not failed: a failure would count an attempt (and dead-letter a last one).
+    expect(queue.released).toEqual([
+      { id: 'a', message: expect.stringMatching(/released/), delayMs: 0 },
+    ]);
+    expect(queue.failed).toEqual([]);
 
     gate.resolve();
     await until(() => loop.activeJobs === 0);
@@ -218,6 +229,7 @@ describe('QueueLoop', () => {
       queue: 'q',
       concurrency: 1,
       prefetch: 3,
+      releaseDelayMs: 60_000,
       pollIntervalMs: 20,
       logger,
       handle: async (job) => {
@@ -242,7 +254,12 @@ describe('QueueLoop', () => {
     await stopped;
 
     expect(queue.completed).toEqual(['quick', 'a', 'b']);
-    expect(queue.failed.map((f) => f.id).sort()).toEqual(['c', 'd']);
+    // 'c' ran: it waits out `releaseDelayMs`; 'd' never started: fetchable again at once.
+    expect(queue.released.map(({ id, delayMs }) => ({ id, delayMs }))).toEqual([
+      { id: 'c', delayMs: 60_000 },
+      { id: 'd', delayMs: 0 },
+    ]);
+    expect(queue.failed).toEqual([]);
     expect(gates.has('d')).toBe(false);
   });
 

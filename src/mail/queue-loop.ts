@@ -14,6 +14,12 @@ export interface QueueLoopOptions {
    * none until a job has finished, so slow jobs are left for other workers to share.
    */
   prefetch?: number;
+  /**
+   * How long a job released while it ran (shutdown) waits before it can be fetched again; default
+   * 0. The mail worker passes its delivery lease: a retry inside it would find the lease held.
+   * Jobs fetched ahead and never started are released at once.
+   */
+  releaseDelayMs?: number;
   handle: (job: MailJob) => Promise<void>;
   logger: Pick<Logger, 'error' | 'warn'>;
 }
@@ -21,8 +27,11 @@ export interface QueueLoopOptions {
 /** Fetch ahead about this much work (per slot), judged by how long recent jobs took. */
 const PREFETCH_BUDGET_MS = 100;
 
-/** What pg-boss must still be told about a finished job: the database did not answer then. */
-type Outcome = { complete: true } | { complete: false; reason: string };
+/** What pg-boss must still be told about a job: the database did not answer then. */
+type Outcome =
+  | { kind: 'complete' }
+  | { kind: 'fail'; reason: string }
+  | { kind: 'release'; reason: string; delayMs: number };
 
 /**
  * Fetches jobs from one pg-boss queue and runs them, at most `concurrency` at a time, keeping some
@@ -31,8 +40,8 @@ type Outcome = { complete: true } | { complete: false; reason: string };
  * Not pg-boss's `work()`: in pg-boss 10 it completes and fails jobs without awaiting the query, so a
  * database hiccup at that moment is an unhandled rejection that ends the process, and its shutdown
  * cannot tell a job it released from one it finished. Here every completion is awaited and logged,
- * and `stop()` stops fetching, runs what it fetched, and releases (fails, hence retries) the jobs
- * still running or waiting when the grace period ends.
+ * and `stop()` stops fetching, runs what it fetched, and releases the jobs still running or waiting
+ * when the grace period ends: back in the queue, no attempt counted (`MailQueue.release`).
  *
  * A fetched job waits in the buffer at most a few sends' time. Should it wait past pg-boss's expiry
  * (every send timing out), pg-boss retries it elsewhere; the invitation's lease and `sent` status,
@@ -103,11 +112,16 @@ export class QueueLoop {
     const running = [...this.inFlight.keys()];
     for (const id of running) this.released.add(id);
     await this.record(running, {
-      complete: false,
+      kind: 'release',
       reason: 'released: the worker shut down while handling the job',
+      delayMs: this.options.releaseDelayMs ?? 0,
     });
     const waiting = this.ready.splice(0).map((job) => job.id);
-    await this.record(waiting, { complete: false, reason: 'released: the worker shut down' });
+    await this.record(waiting, {
+      kind: 'release',
+      reason: 'released: the worker shut down before starting the job',
+      delayMs: 0,
+    });
     // A last try; what still fails is left to pg-boss's expiry.
     await this.recordPending();
   }
@@ -200,7 +214,7 @@ export class QueueLoop {
     if (failure === undefined) {
       // Told to pg-boss on the loop's next turn, together with the others finished by then: one
       // statement for all of them, not one per job (the loop wakes when this job's slot frees).
-      this.unrecorded.set(job.id, { complete: true });
+      this.unrecorded.set(job.id, { kind: 'complete' });
       return;
     }
     const attempt = job.retryCount + 1;
@@ -208,13 +222,13 @@ export class QueueLoop {
     this.options.logger.warn(
       `${this.options.queue} job ${job.id} failed (attempt ${attempt} of ${attempts}): ${message(failure)}`,
     );
-    await this.record([job.id], { complete: false, reason: message(failure) });
+    await this.record([job.id], { kind: 'fail', reason: message(failure) });
   }
 
   /**
-   * Tells pg-boss how the jobs ended: completions in one statement, failures one job at a time
-   * (pg-boss takes a failure message per id). When the database does not answer, keeps the jobs
-   * not recorded yet for later.
+   * Tells pg-boss how the jobs ended: completions and releases in one statement each, failures one
+   * job at a time (pg-boss takes a failure message per id). When the database does not answer,
+   * keeps the jobs not recorded yet for later.
    */
   private async record(ids: string[], outcome: Outcome): Promise<boolean> {
     const recorded = (done: string[]) => {
@@ -225,22 +239,30 @@ export class QueueLoop {
     };
     let left = ids;
     try {
-      if (outcome.complete) {
-        await this.mailQueue.complete(this.options.queue, ids);
-        recorded(ids);
-      } else {
-        for (const id of ids) {
-          await this.mailQueue.fail(this.options.queue, id, outcome.reason);
-          recorded([id]);
-          left = left.filter((other) => other !== id);
-        }
+      switch (outcome.kind) {
+        case 'complete':
+          await this.mailQueue.complete(this.options.queue, ids);
+          recorded(ids);
+          break;
+        case 'release':
+          await this.mailQueue.release(this.options.queue, ids, outcome.reason, outcome.delayMs);
+          recorded(ids);
+          break;
+        case 'fail':
+          for (const id of ids) {
+            await this.mailQueue.fail(this.options.queue, id, outcome.reason);
+            recorded([id]);
+            left = left.filter((other) => other !== id);
+          }
+          break;
       }
       return true;
     } catch (error) {
       const unwarned = left.filter((id) => !this.warned.has(id));
       if (unwarned.length > 0) {
+        const what = { complete: 'completion', fail: 'failure', release: 'release' }[outcome.kind];
         this.options.logger.error(
-          `${this.options.queue} job${unwarned.length > 1 ? 's' : ''} ${unwarned.join(', ')}: could not record ${outcome.complete ? 'completion' : 'failure'} (will retry): ${message(error)}`,
+          `${this.options.queue} job${unwarned.length > 1 ? 's' : ''} ${unwarned.join(', ')}: could not record ${what} (will retry): ${message(error)}`,
         );
       }
       for (const id of left) {
@@ -253,13 +275,16 @@ export class QueueLoop {
 
   /**
    * Records the outcomes not yet told to pg-boss: the completions in one statement, then the
-   * failures kept while the database was down, oldest first; stops at the first refusal.
+   * failures and releases kept while the database was down, oldest first; stops at the first
+   * refusal.
    */
   private async recordPending(): Promise<void> {
-    const completed = [...this.unrecorded].filter(([, o]) => o.complete).map(([id]) => id);
-    if (completed.length > 0 && !(await this.record(completed, { complete: true }))) return;
+    const completed = [...this.unrecorded]
+      .filter(([, o]) => o.kind === 'complete')
+      .map(([id]) => id);
+    if (completed.length > 0 && !(await this.record(completed, { kind: 'complete' }))) return;
     for (const [id, outcome] of [...this.unrecorded]) {
-      if (outcome.complete) continue; // finished meanwhile: in the next turn's statement
+      if (outcome.kind === 'complete') continue; // finished meanwhile: in the next turn's statement
       if (!(await this.record([id], outcome))) return;
     }
   }
