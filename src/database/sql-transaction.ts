@@ -6,8 +6,8 @@ import type { EntityManager } from 'typeorm';
 
 /**
  * An open transaction, whichever way it was opened: `Sql.transaction`'s, or the EntityManager of
- * TypeORM's `dataSource.transaction` (the mail worker and the CLI). What writes inside the caller's
- * transaction (the outbox, the audit log) takes either.
+ * TypeORM's `dataSource.transaction` (the CLI, and any module on the EntityManager). What writes
+ * inside the caller's transaction (the outbox, the audit log) takes either.
  */
 export type Transaction = SqlTransaction | EntityManager;
 

@@ -12,7 +12,8 @@ export { SqlTransaction, type Statements, type Transaction } from './sql-transac
  * timeouts and statement timeout as the rest of the service), without TypeORM's per-statement
  * machinery.
  *
- * For the request paths that only run hand-written SQL (the invitation endpoints, the auth guard):
+ * For the paths that only run hand-written SQL (the invitation endpoints, the auth guard, the mail
+ * worker's claims and records):
  * there, `dataSource.transaction` and `manager.query` cost more than the statements. Each
  * `manager.query` creates a query runner check, subscriber broadcasts before and after the statement
  * and a result wrapper, about 15 promises per statement; the invite request created 313 promises,

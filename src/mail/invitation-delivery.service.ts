@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
-import { Invitation } from '../invitations/invitation.entity.js';
+import { Sql } from '../database/sql.js';
 import type { InvitationEmailJob } from './invitation-outbox.js';
 import { InvitationEmailRenderer } from './invitation-email.renderer.js';
 import { newInvitationToken } from './invitation-token.js';
@@ -122,7 +120,7 @@ export class InvitationDelivery {
   );
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sql: Sql,
     private readonly mailer: Mailer,
     private readonly renderer: InvitationEmailRenderer,
     private readonly audit: AuditService,
@@ -183,30 +181,18 @@ export class InvitationDelivery {
    */
   async recordDeadLetter(job: InvitationEmailJob, lastError: string | undefined): Promise<boolean> {
     const now = this.clock.now();
-    return this.dataSource.transaction(async (manager) => {
-      const updated = (
-        await manager
-          .createQueryBuilder()
-          .update(Invitation)
-          .set({ deliveryStatus: 'failed', deliveryLeaseUntil: null })
-          .where('id = :id AND send_count = :generation AND delivery_status = :queued', {
-            id: job.invitationId,
-            generation: job.generation,
-            queued: 'queued',
-          })
-          .returning(['organisationId', 'email', 'deliveryError'])
-          .execute()
-      ).raw as { organisation_id: string; email: string; delivery_error: string | null }[];
-      if (updated.length === 0) return false;
-      const [row] = updated;
-      if (row.delivery_error === null && lastError) {
-        await manager.update(
-          Invitation,
-          { id: job.invitationId },
-          { deliveryError: lastError.slice(0, MAX_ERROR_LENGTH) },
-        );
-      }
-      await this.audit.record(manager, [
+    return this.sql.transaction(async (tx) => {
+      // The last error is kept where the attempts left none (e.g. pg-boss expired the job).
+      const [row] = await tx.query<{ organisation_id: string; email: string }>(
+        `UPDATE invitations
+            SET delivery_status = 'failed', delivery_lease_until = NULL,
+                delivery_error = COALESCE(delivery_error, $3)
+          WHERE id = $1 AND send_count = $2 AND delivery_status = 'queued'
+          RETURNING organisation_id, email`,
+        [job.invitationId, job.generation, lastError ? lastError.slice(0, MAX_ERROR_LENGTH) : null],
+      );
+      if (!row) return false;
+      await this.audit.record(tx, [
         {
           organisationId: row.organisation_id,
           actorId: null,
@@ -266,7 +252,7 @@ export class InvitationDelivery {
   private async claimBatch(requests: readonly ClaimRequest[]): Promise<(ClaimRow | null)[]> {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + deliveryLeaseMs(this.config));
-    const [claimed] = await this.dataSource.query<[(ClaimRow & { hash: string })[], number]>(
+    const claimed = await this.sql.query<ClaimRow & { hash: string }>(
       `UPDATE invitations AS i
           SET token_hash = c.hash, delivery_lease_until = $4
          FROM unnest($1::uuid[], $2::int[], $3::text[]) AS c(id, generation, hash),
@@ -294,7 +280,7 @@ export class InvitationDelivery {
 
   /** Marks invitations sent, several in one UPDATE (see `sentRecords`). */
   private async recordSentBatch(jobs: readonly InvitationEmailJob[]): Promise<true[]> {
-    await this.dataSource.query(
+    await this.sql.query(
       `UPDATE invitations AS i
           SET delivery_status = 'sent', delivery_error = NULL,
               delivery_attempted_at = $3, delivery_lease_until = NULL
@@ -310,7 +296,7 @@ export class InvitationDelivery {
     job: InvitationEmailJob,
     now: Date,
   ): Promise<Exclude<DeliveryOutcome, 'sent'> | 'claimable'> {
-    const [invitation] = await this.dataSource.query<InvitationStateRow[]>(
+    const [invitation] = await this.sql.query<InvitationStateRow>(
       `SELECT status, send_count, delivery_status, expires_at, token_hash, delivery_lease_until
          FROM invitations WHERE id = $1`,
       [job.invitationId],
@@ -320,7 +306,7 @@ export class InvitationDelivery {
     if (invitation.send_count !== job.generation) return 'superseded';
     if (invitation.delivery_status === 'sent') return 'already-sent';
     if (invitation.expires_at !== null && invitation.expires_at <= now) {
-      await this.dataSource.query(
+      await this.sql.query(
         `UPDATE invitations
             SET delivery_status = 'failed',
                 delivery_error = 'the invitation expired before its email could be sent',
@@ -361,14 +347,12 @@ export class InvitationDelivery {
   }
 
   private async recordFailedAttempt(job: InvitationEmailJob, reason: string): Promise<void> {
-    await this.dataSource.getRepository(Invitation).update(
-      { id: job.invitationId, sendCount: job.generation },
-      {
-        deliveryStatus: 'queued',
-        deliveryError: reason,
-        deliveryAttemptedAt: this.clock.now(),
-        deliveryLeaseUntil: null,
-      },
+    await this.sql.query(
+      `UPDATE invitations
+          SET delivery_status = 'queued', delivery_error = $3, delivery_attempted_at = $4,
+              delivery_lease_until = NULL
+        WHERE id = $1 AND send_count = $2`,
+      [job.invitationId, job.generation, reason, this.clock.now()],
     );
   }
 }
