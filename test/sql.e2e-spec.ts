@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { isRetryable } from '../src/database/retry.js';
 import { Sql, SqlTransaction } from '../src/database/sql.js';
+import { MAX_PREPARED_STATEMENTS, preparedName } from '../src/database/sql-transaction.js';
 import { InvitationOutbox } from '../src/mail/invitation-outbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
@@ -37,6 +38,35 @@ describe('Sql', () => {
   it('runs one statement on a pooled connection, outside any transaction', async () => {
     expect(await sql.query<{ n: number }>(`SELECT $1::int + 1 AS n`, [41])).toEqual([{ n: 42 }]);
     poolSettled();
+  });
+
+  it('prepares a statement with parameters once per connection, and sends the others as they are', async () => {
+    const prepared = `SELECT note FROM sql_spec WHERE id = $1`;
+    const plain = `SELECT count(*)::int AS n FROM sql_spec`;
+    const seen = await sql.transaction(async (tx) => {
+      // One connection for the whole transaction: what it prepared is in its session.
+      await tx.query(prepared, [1]);
+      await tx.query(prepared, [2]);
+      await tx.query(plain);
+      return tx.query<{ name: string; statement: string }>(
+        `SELECT name, statement FROM pg_prepared_statements WHERE statement = ANY($1::text[])`,
+        [[prepared, plain]],
+      );
+    });
+    expect(seen).toEqual([{ name: expect.stringMatching(/^brms_\d+$/), statement: prepared }]);
+    poolSettled();
+  });
+
+  it('stops preparing new statement texts past MAX_PREPARED_STATEMENTS, and still runs them', () => {
+    // SQL built at run time must not grow every connection's prepared statements without bound.
+    const name = preparedName(`SELECT $1::int AS bounded_0`, [1]);
+    expect(name).toMatch(/^brms_\d+$/);
+    expect(preparedName(`SELECT $1::int AS bounded_0`, [2])).toBe(name);
+    expect(preparedName(`SELECT 1 AS without_parameters`, [])).toBeUndefined();
+    for (let i = 1; i <= MAX_PREPARED_STATEMENTS; i++)
+      preparedName(`SELECT $1::int AS bounded_${i}`, [i]);
+    expect(preparedName(`SELECT $1::int AS one_too_many`, [1])).toBeUndefined();
+    expect(preparedName(`SELECT $1::int AS bounded_0`, [3])).toBe(name);
   });
 
   it('commits when the work resolves, and answers rows like pg does', async () => {

@@ -13,7 +13,9 @@
  *             `db` option on this transaction, as src/mail/mail-queue.ts), the audit insert.
  *
  * Token verification, address validation and the pg-boss job ids use the service's own functions,
- * so the difference measured is the framework, ORM and the HTTP stack, not the work.
+ * and statements with parameters are prepared under the names the service's `Sql` gives them
+ * (`preparedName`), so the difference measured is the framework, ORM and the HTTP stack, not the
+ * work.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,6 +26,7 @@ import { SystemClock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/config.schema.js';
 import { isRetryable } from '../../src/database/retry.js';
+import { preparedName } from '../../src/database/sql-transaction.js';
 import { inviteEmailProblem } from '../../src/invitations/dto/invite-email.validator.js';
 import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
@@ -34,6 +37,12 @@ import {
 } from '../../src/mail/mail-queue.js';
 
 export const config = AppConfig.from(loadConfig(process.env));
+/** A statement as the service's `Sql` sends it: prepared by name when it has parameters. */
+const statement = (text: string, values: unknown[]) => ({
+  name: preparedName(text, values),
+  text,
+  values,
+});
 const tokens = new InternalTokenService(config, new SystemClock());
 const pool = new pg.Pool({
   connectionString: config.database.url,
@@ -169,10 +178,9 @@ async function authenticate(
   const identity = await tokens.verify(match[1]).catch(() => {
     throw new HttpError(401, 'invalid token');
   });
-  const { rows: members } = await pool.query<{ type: string; status: string }>(MEMBER_LOOKUP, [
-    identity.organisationId,
-    identity.userId,
-  ]);
+  const { rows: members } = await pool.query<{ type: string; status: string }>(
+    statement(MEMBER_LOOKUP, [identity.organisationId, identity.userId]),
+  );
   const member = members[0];
   if (!member || member.status !== 'active') throw new HttpError(403, 'not a member');
   if (!ALLOWED_TYPES.has(member.type)) throw new HttpError(403, 'not allowed');
@@ -197,39 +205,42 @@ async function inviteInTransaction(
 ): Promise<InvitationRow[]> {
   const now = new Date();
   const { organisationId } = principal;
-  const users = (await client.query<{ id: string; email: string }>(USERS_UPSERT, [emails, now]))
-    .rows;
+  const users = (
+    await client.query<{ id: string; email: string }>(statement(USERS_UPSERT, [emails, now]))
+  ).rows;
   const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
   const userIds = emails.map((email) => userIdByEmail.get(email)!);
 
-  await client.query(MEMBERS_INSERT, [organisationId, userIds, now]);
-  const members = await client.query(MEMBER_CHECK, [organisationId, userIds]);
+  await client.query(statement(MEMBERS_INSERT, [organisationId, userIds, now]));
+  const members = await client.query(statement(MEMBER_CHECK, [organisationId, userIds]));
   if (members.rows.length > 0) throw new HttpError(409, 'already members');
 
   const { ttlMs, resendCooldownMs } = config.invitations;
   const expiresAt = ttlMs === null ? null : new Date(now.getTime() + ttlMs);
   const cooldownEdge = new Date(now.getTime() - resendCooldownMs);
   const changed = (
-    await client.query<InvitationRow>(INVITATION_UPSERT, [
-      organisationId,
-      principal.userId,
-      now,
-      expiresAt,
-      userIds,
-      emails,
-      cooldownEdge,
-    ])
+    await client.query<InvitationRow>(
+      statement(INVITATION_UPSERT, [
+        organisationId,
+        principal.userId,
+        now,
+        expiresAt,
+        userIds,
+        emails,
+        cooldownEdge,
+      ]),
+    )
   ).rows;
   const changedEmails = new Set(changed.map((row) => row.email));
   const unchanged = emails.filter((email) => !changedEmails.has(email));
   const untouched =
     unchanged.length === 0
       ? []
-      : (await client.query<InvitationRow>(UNTOUCHED, [organisationId, unchanged])).rows;
+      : (await client.query<InvitationRow>(statement(UNTOUCHED, [organisationId, unchanged]))).rows;
 
   const db = {
     executeSql: async (text: string, values: unknown[]) => ({
-      rows: (await client.query(text, values)).rows,
+      rows: (await client.query(statement(text, values))).rows,
     }),
   };
   if (changed.length > 0) {
@@ -240,15 +251,17 @@ async function inviteInTransaction(
       }),
       { db },
     );
-    await client.query(AUDIT_INSERT, [
-      changed.map(() => organisationId),
-      changed.map(() => principal.userId),
-      changed.map((row) => (row.inserted ? 'invitation.created' : 'invitation.refreshed')),
-      changed.map((row) => row.email),
-      changed.map((row) => row.id),
-      changed.map(() => requestId),
-      changed.map(() => now),
-    ]);
+    await client.query(
+      statement(AUDIT_INSERT, [
+        changed.map(() => organisationId),
+        changed.map(() => principal.userId),
+        changed.map((row) => (row.inserted ? 'invitation.created' : 'invitation.refreshed')),
+        changed.map((row) => row.email),
+        changed.map((row) => row.id),
+        changed.map(() => requestId),
+        changed.map(() => now),
+      ]),
+    );
   }
   return [...changed, ...untouched];
 }

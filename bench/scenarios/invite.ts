@@ -334,21 +334,32 @@ function compareStatements(
   service: StatementStat[],
   baseline: StatementStat[],
 ): { same: boolean; lines: string[] } {
+  // Compared by text, the entries of one text added up: with prepared statements, PostgreSQL 18's
+  // pg_stat_statements filed the same text under two query ids in some phases (seen on the
+  // baseline's side), which compared by id read as different statements.
+  const byText = (list: StatementStat[]) => {
+    const merged = new Map<string, StatementStat>();
+    for (const s of list) {
+      const seen = merged.get(s.query);
+      merged.set(s.query, seen ? { ...seen, perRequest: seen.perRequest + s.perRequest } : s);
+    }
+    return [...merged.values()];
+  };
   // Statements issued at least once per 2 requests: the request path, not start-up or health.
-  const hot = (list: StatementStat[]) => list.filter((s) => s.perRequest >= 0.5);
+  const hot = (list: StatementStat[]) => byText(list).filter((s) => s.perRequest >= 0.5);
   const key = (s: StatementStat) => s.query.slice(0, 60);
   const serviceHot = hot(service);
-  const baselineHot = new Map(hot(baseline).map((s) => [s.queryId, s]));
+  const baselineHot = new Map(hot(baseline).map((s) => [s.query, s]));
   const lines = ['Scenario 1: statements per request (pg_stat_statements, measured phase)'];
   lines.push('  service  baseline  statement');
   let same = serviceHot.length === baselineHot.size;
   for (const s of serviceHot) {
-    const b = baselineHot.get(s.queryId);
+    const b = baselineHot.get(s.query);
     if (!b || Math.abs(b.perRequest - s.perRequest) > 0.1 * s.perRequest) same = false;
     lines.push(
       `  ${s.perRequest.toFixed(2).padStart(7)}  ${(b ? b.perRequest.toFixed(2) : '-').padStart(8)}  ${key(s)}`,
     );
-    baselineHot.delete(s.queryId);
+    baselineHot.delete(s.query);
   }
   for (const b of baselineHot.values()) {
     lines.push(`  ${'-'.padStart(7)}  ${b.perRequest.toFixed(2).padStart(8)}  ${key(b)}`);
