@@ -32,7 +32,9 @@ const preparedNames = new Map<string, string>();
  * multi-row upserts are costly to plan), which on these machines' two cores also leaves more CPU to
  * the service. Named statements need session pooling (or PgBouncer 1.21+ with
  * max_prepared_statements); rate-limiter-flexible's PostgreSQL store already names its statements.
- * A plan cached by name is re-planned by PostgreSQL when a table it reads changes (migrations).
+ * PostgreSQL re-plans a prepared statement when a table it reads changes (migrations), but one
+ * whose result columns change (`SELECT *`, `RETURNING *`) fails until its connection closes: name
+ * the columns.
  */
 export function preparedName(
   text: string,
