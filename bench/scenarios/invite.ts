@@ -334,14 +334,19 @@ function compareStatements(
   service: StatementStat[],
   baseline: StatementStat[],
 ): { same: boolean; lines: string[] } {
-  // Compared by text, the entries of one text added up: with prepared statements, PostgreSQL 18's
-  // pg_stat_statements filed the same text under two query ids in some phases (seen on the
-  // baseline's side), which compared by id read as different statements.
+  // Compared by text, constants and parameters alike read as `?`, the entries of one text added
+  // up: with prepared statements, PostgreSQL 18's pg_stat_statements filed one statement under two
+  // query ids in a phase, one of them with its constants as parameters (`'invited'`, `NULL`, `1`
+  // as `$4`…), which compared by id read as different statements.
+  const shape = (query: string) => query.replace(/'(?:[^']|'')*'|\$\d+|\bNULL\b|\b\d+\b/g, '?');
   const byText = (list: StatementStat[]) => {
     const merged = new Map<string, StatementStat>();
     for (const s of list) {
-      const seen = merged.get(s.query);
-      merged.set(s.query, seen ? { ...seen, perRequest: seen.perRequest + s.perRequest } : s);
+      const seen = merged.get(shape(s.query));
+      merged.set(
+        shape(s.query),
+        seen ? { ...seen, perRequest: seen.perRequest + s.perRequest } : s,
+      );
     }
     return [...merged.values()];
   };
@@ -349,17 +354,17 @@ function compareStatements(
   const hot = (list: StatementStat[]) => byText(list).filter((s) => s.perRequest >= 0.5);
   const key = (s: StatementStat) => s.query.slice(0, 60);
   const serviceHot = hot(service);
-  const baselineHot = new Map(hot(baseline).map((s) => [s.query, s]));
+  const baselineHot = new Map(hot(baseline).map((s) => [shape(s.query), s]));
   const lines = ['Scenario 1: statements per request (pg_stat_statements, measured phase)'];
   lines.push('  service  baseline  statement');
   let same = serviceHot.length === baselineHot.size;
   for (const s of serviceHot) {
-    const b = baselineHot.get(s.query);
+    const b = baselineHot.get(shape(s.query));
     if (!b || Math.abs(b.perRequest - s.perRequest) > 0.1 * s.perRequest) same = false;
     lines.push(
       `  ${s.perRequest.toFixed(2).padStart(7)}  ${(b ? b.perRequest.toFixed(2) : '-').padStart(8)}  ${key(s)}`,
     );
-    baselineHot.delete(s.query);
+    baselineHot.delete(shape(s.query));
   }
   for (const b of baselineHot.values()) {
     lines.push(`  ${'-'.padStart(7)}  ${b.perRequest.toFixed(2).padStart(8)}  ${key(b)}`);
