@@ -141,84 +141,87 @@ describe('mail worker', () => {
     }
   });
 
-  it('on shutdown, finishes the email in flight before the app closes', async () => {
-    mailbox.delayMs = 1500;
-    const t = await startApp({ MAIL_SHUTDOWN_TIMEOUT: '10s' });
+  /**
+   * Starts an app with the SMTP peer answering after `delayMs`, invites `email`, and closes the
+   * app (what SIGTERM does) once the job is active, i.e. while its email is being sent; then runs
+   * `check` with the invitation's id, the app closed and its database still there.
+   */
+  async function shutDownWhileSending(
+    options: { delayMs: number; env: Record<string, string>; email: string },
+    check: (invitationId: string) => Promise<void>,
+  ): Promise<void> {
+    mailbox.delayMs = options.delayMs;
+    const t = await startApp(options.env);
     let closed = false;
     try {
-      const id = await inviteOne(t, 'in-flight@example.com');
+      const id = await inviteOne(t, options.email);
       await until(async () => (await jobsFor(id)).some((j) => j.state === 'active'));
-
       await t.app.close();
       closed = true;
-      // The app waited for the peer's answer: the email is there, and recorded.
-      expect(mailbox.messagesTo('in-flight@example.com')).toHaveLength(1);
-      expect((await jobsFor(id)).map((j) => j.state)).toEqual(['completed']);
-      const [row] = await query<{ delivery_status: string }>(
-        `SELECT delivery_status FROM invitations WHERE id = $1`,
-        [id],
-      );
-      expect(row.delivery_status).toBe('sent');
+      await check(id);
     } finally {
       if (!closed) await t.app.close();
       await t.close();
     }
+  }
+
+  const deliveryStatusOf = async (id: string) =>
+    (
+      await query<{ delivery_status: string }>(
+        `SELECT delivery_status FROM invitations WHERE id = $1`,
+        [id],
+      )
+    )[0].delivery_status;
+
+  it('on shutdown, finishes the email in flight before the app closes', async () => {
+    const email = 'in-flight@example.com';
+    await shutDownWhileSending(
+      { delayMs: 1500, env: { MAIL_SHUTDOWN_TIMEOUT: '10s' }, email },
+      async (id) => {
+        // The app waited for the peer's answer: the email is there, and recorded.
+        expect(mailbox.messagesTo(email)).toHaveLength(1);
+        expect((await jobsFor(id)).map((j) => j.state)).toEqual(['completed']);
+        expect(await deliveryStatusOf(id)).toBe('sent');
+      },
+    );
   });
 
   it('on shutdown, releases a job still sending when the grace period ends, for a retry', async () => {
-    mailbox.delayMs = 2000;
-    const t = await startApp({ MAIL_SHUTDOWN_TIMEOUT: '200ms' });
-    let closed = false;
-    try {
-      const id = await inviteOne(t, 'released@example.com');
-      await until(async () => (await jobsFor(id)).some((j) => j.state === 'active'));
-
-      await t.app.close();
-      closed = true;
-      // Back in the queue without an attempt counted, not before the invitation's lease ends (a
-      // retry inside it would find the lease held and fail).
-      const [job] = await jobsFor(id);
-      expect(job).toMatchObject({ state: 'created', retry_count: 0, started_on: null });
-      expect(job.output?.message).toMatch(/released/);
-      const [lease] = await query<{ delivery_lease_until: Date }>(
-        `SELECT delivery_lease_until FROM invitations WHERE id = $1`,
-        [id],
-      );
-      expect(job.start_after.getTime()).toBeGreaterThanOrEqual(
-        lease.delivery_lease_until.getTime(),
-      );
-      // The abandoned send still completes at the peer; a retry would then send once more (the
-      // at-most-one-extra case). Let it finish before the database goes.
-      await mailbox.waitFor('released@example.com');
-    } finally {
-      if (!closed) await t.app.close();
-      await t.close();
-    }
+    const email = 'released@example.com';
+    await shutDownWhileSending(
+      { delayMs: 2000, env: { MAIL_SHUTDOWN_TIMEOUT: '200ms' }, email },
+      async (id) => {
+        // Back in the queue without an attempt counted, not before the invitation's lease ends (a
+        // retry inside it would find the lease held and fail).
+        const [job] = await jobsFor(id);
+        expect(job).toMatchObject({ state: 'created', retry_count: 0, started_on: null });
+        expect(job.output?.message).toMatch(/released/);
+        const [lease] = await query<{ delivery_lease_until: Date }>(
+          `SELECT delivery_lease_until FROM invitations WHERE id = $1`,
+          [id],
+        );
+        expect(job.start_after.getTime()).toBeGreaterThanOrEqual(
+          lease.delivery_lease_until.getTime(),
+        );
+        // The abandoned send still completes at the peer; a retry would then send once more (the
+        // at-most-one-extra case). Let it finish before the database goes.
+        await mailbox.waitFor(email);
+      },
+    );
   });
 
   it('on shutdown, releases a job on its last attempt without dead-lettering it', async () => {
     // One attempt in all: a release that counted as an attempt would fail the invitation for good
     // because a deploy happened while its email was being sent.
-    mailbox.delayMs = 2000;
-    const t = await startApp({ MAIL_SHUTDOWN_TIMEOUT: '200ms', MAIL_MAX_ATTEMPTS: '1' });
-    let closed = false;
-    try {
-      const id = await inviteOne(t, 'last-attempt@example.com');
-      await until(async () => (await jobsFor(id)).some((j) => j.state === 'active'));
-
-      await t.app.close();
-      closed = true;
-      const jobs = await jobsFor(id);
-      expect(jobs.map((j) => [j.name, j.state])).toEqual([['invitation-email', 'created']]);
-      const [row] = await query<{ delivery_status: string }>(
-        `SELECT delivery_status FROM invitations WHERE id = $1`,
-        [id],
-      );
-      expect(row.delivery_status).toBe('queued');
-      await mailbox.waitFor('last-attempt@example.com');
-    } finally {
-      if (!closed) await t.app.close();
-      await t.close();
-    }
+    const email = 'last-attempt@example.com';
+    await shutDownWhileSending(
+      { delayMs: 2000, env: { MAIL_SHUTDOWN_TIMEOUT: '200ms', MAIL_MAX_ATTEMPTS: '1' }, email },
+      async (id) => {
+        const jobs = await jobsFor(id);
+        expect(jobs.map((j) => [j.name, j.state])).toEqual([['invitation-email', 'created']]);
+        expect(await deliveryStatusOf(id)).toBe('queued');
+        await mailbox.waitFor(email);
+      },
+    );
   });
 });
