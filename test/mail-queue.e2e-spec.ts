@@ -80,6 +80,44 @@ describe('mail queue fetch', () => {
     expect((rows as { jit: string }[])[0].jit).toBe('off');
   });
 
+  it('releases a job only while it is still the fetch the caller holds, counting no attempt', async () => {
+    // Only this job in the queue (the test above left a backlog), so a fetch returns it.
+    await t.dataSource.query(`DELETE FROM ${MAIL_QUEUE_SCHEMA}.job WHERE name = $1`, [
+      INVITATION_EMAIL_QUEUE,
+    ]);
+    const jobId = randomUUID();
+    await queue.boss.insert([
+      {
+        id: jobId,
+        name: INVITATION_EMAIL_QUEUE,
+        data: { invitationId: randomUUID(), generation: 1 },
+      },
+    ]);
+    const stateOf = async () =>
+      (
+        await t.dataSource.query<{ state: string; retry_count: number; started_on: Date | null }[]>(
+          `SELECT state, retry_count, started_on FROM ${MAIL_QUEUE_SCHEMA}.job WHERE id = $1`,
+          [jobId],
+        )
+      )[0];
+    // As if this job had expired in the caller's hands and another worker had fetched it again
+    // (pg-boss counts that fetch): the caller's release must leave the other worker's run alone.
+    await t.dataSource.query(
+      `UPDATE ${MAIL_QUEUE_SCHEMA}.job SET state = 'active', started_on = now(), retry_count = 1
+        WHERE id = $1`,
+      [jobId],
+    );
+    await queue.release(INVITATION_EMAIL_QUEUE, [{ id: jobId, retryCount: 0 }], 'released', 0);
+    expect(await stateOf()).toMatchObject({ state: 'active', retry_count: 1 });
+
+    // The holder of that fetch releases it: waiting again after an earlier failure (`retry`), and
+    // the next fetch does not count this attempt.
+    await queue.release(INVITATION_EMAIL_QUEUE, [{ id: jobId, retryCount: 1 }], 'released', 0);
+    expect(await stateOf()).toMatchObject({ state: 'retry', retry_count: 1, started_on: null });
+    const fetched = await queue.fetch(INVITATION_EMAIL_QUEUE, 100);
+    expect(fetched.find((job) => job.id === jobId)?.retryCount).toBe(1);
+  });
+
   it('creates the index at start when it is missing, and the fetch sorts without it', async () => {
     await t.dataSource.query(`DROP INDEX ${MAIL_QUEUE_SCHEMA}.${FETCH_ORDER_INDEX}`);
     expect(await fetchPlan(queue.fetchDb())).toMatch(BACKLOG_SORT);

@@ -2,7 +2,6 @@ import type { Pool, PoolClient } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { isRetryable } from '../src/database/retry.js';
 import { Sql, SqlTransaction } from '../src/database/sql.js';
-import { MAX_PREPARED_STATEMENTS, preparedName } from '../src/database/sql-transaction.js';
 import { InvitationOutbox } from '../src/mail/invitation-outbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
@@ -57,16 +56,19 @@ describe('Sql', () => {
     poolSettled();
   });
 
-  it('stops preparing new statement texts past MAX_PREPARED_STATEMENTS, and still runs them', () => {
-    // SQL built at run time must not grow every connection's prepared statements without bound.
-    const name = preparedName(`SELECT $1::int AS bounded_0`, [1]);
-    expect(name).toMatch(/^brms_\d+$/);
-    expect(preparedName(`SELECT $1::int AS bounded_0`, [2])).toBe(name);
-    expect(preparedName(`SELECT 1 AS without_parameters`, [])).toBeUndefined();
-    for (let i = 1; i <= MAX_PREPARED_STATEMENTS; i++)
-      preparedName(`SELECT $1::int AS bounded_${i}`, [i]);
-    expect(preparedName(`SELECT $1::int AS one_too_many`, [1])).toBeUndefined();
-    expect(preparedName(`SELECT $1::int AS bounded_0`, [3])).toBe(name);
+  it('runs a prepared statement again after it failed and its transaction rolled back', async () => {
+    // The failure (23505) comes from a prepared statement; its connection goes back to the pool
+    // and later transactions, on it or another, run the same statement normally.
+    const insert = `INSERT INTO sql_spec (id, note) VALUES ($1, $2)`;
+    await sql.transaction((tx) => tx.query(insert, [1, 'one']));
+    for (let round = 0; round < 5; round++) {
+      await expect(sql.transaction((tx) => tx.query(insert, [1, 'again']))).rejects.toMatchObject({
+        code: '23505',
+      });
+      await sql.transaction((tx) => tx.query(insert, [10 + round, `round ${round}`]));
+    }
+    expect(await notes()).toEqual(['one', 'round 0', 'round 1', 'round 2', 'round 3', 'round 4']);
+    poolSettled();
   });
 
   it('commits when the work resolves, and answers rows like pg does', async () => {

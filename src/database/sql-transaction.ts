@@ -34,7 +34,9 @@ const preparedNames = new Map<string, string>();
  * max_prepared_statements); rate-limiter-flexible's PostgreSQL store already names its statements.
  * PostgreSQL re-plans a prepared statement when a table it reads changes (migrations), but one
  * whose result columns change (`SELECT *`, `RETURNING *`) fails until its connection closes: name
- * the columns.
+ * the columns. And a value that throws while pg serializes it (a `toPostgres` that throws) can
+ * leave that connection believing the statement is prepared when it is not (pg closes it): values
+ * here are strings, numbers, dates and arrays of them.
  */
 export function preparedName(
   text: string,

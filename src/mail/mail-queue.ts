@@ -238,19 +238,28 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
    * `message` in their output. pg-boss 10 has no such call: `fail` counts the attempt and, on the
    * last one, dead-letters the job, so a deploy during a send failed the invitation for good.
    * pg-boss counts an attempt when it fetches a job that started before (`started_on` set), so
-   * clearing `started_on` is what keeps the count. One UPDATE on pg-boss's job table: on a pg-boss
-   * upgrade, check it with FETCH_ORDER_INDEX (test/mail-worker.e2e-spec.ts covers both cases).
+   * clearing `started_on` is what keeps the count. Each job is touched only while it is still the
+   * caller's fetch of it: active with the retry count it was fetched with (a job that expired in
+   * the caller's hands and was fetched again elsewhere has a higher one). One UPDATE on pg-boss's
+   * job table, for the standard queue policy ours use: on a pg-boss upgrade, check it with
+   * FETCH_ORDER_INDEX (test/mail-worker.e2e-spec.ts covers both cases).
    */
-  async release(queue: string, ids: string[], message: string, delayMs: number): Promise<void> {
-    if (ids.length === 0) return;
+  async release(
+    queue: string,
+    jobs: { id: string; retryCount: number }[],
+    message: string,
+    delayMs: number,
+  ): Promise<void> {
+    if (jobs.length === 0) return;
     await this.boss.getDb().executeSql(
-      `UPDATE ${MAIL_QUEUE_SCHEMA}.job
-          SET state = (CASE WHEN retry_count > 0 THEN 'retry' ELSE 'created' END)::${MAIL_QUEUE_SCHEMA}.job_state,
+      `UPDATE ${MAIL_QUEUE_SCHEMA}.job AS j
+          SET state = (CASE WHEN j.retry_count > 0 THEN 'retry' ELSE 'created' END)::${MAIL_QUEUE_SCHEMA}.job_state,
               started_on = NULL,
               start_after = now() + $4 * interval '1 millisecond',
               output = jsonb_build_object('message', $3::text)
-        WHERE name = $1 AND id = ANY($2::uuid[]) AND state = 'active'`,
-      [queue, ids, message, delayMs],
+         FROM unnest($2::uuid[], $5::int[]) AS r(id, retry_count)
+        WHERE j.name = $1 AND j.id = r.id AND j.retry_count = r.retry_count AND j.state = 'active'`,
+      [queue, jobs.map((job) => job.id), message, delayMs, jobs.map((job) => job.retryCount)],
     );
   }
 }

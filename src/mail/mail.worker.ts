@@ -22,6 +22,9 @@ import { QueueLoop } from './queue-loop.js';
  * MAIL_SHUTDOWN_TIMEOUT and releases the rest (no attempt counted). Nest runs this module's destroy hook before the
  * global mailer's and database's, so the transport and the database are still there meanwhile.
  */
+/** Added to a released job's wait for its lease: clocks of different hosts disagree a little. */
+const RELEASE_CLOCK_MARGIN_MS = 30_000;
+
 @Injectable()
 export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MailWorker');
@@ -42,8 +45,9 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
         // Twice the SMTP slots: while `concurrency` jobs send, as many claim or record theirs.
         concurrency: 2 * concurrency,
         pollIntervalMs,
-        // A job released while sending holds its invitation's lease; a retry waits for its end.
-        releaseDelayMs: deliveryLeaseMs(this.config),
+        // A job released while sending holds its invitation's lease; a retry waits for its end,
+        // plus a margin: the lease is on the claiming process's clock, the delay on the database's.
+        releaseDelayMs: deliveryLeaseMs(this.config) + RELEASE_CLOCK_MARGIN_MS,
         logger: this.logger,
         handle: async (job: MailJob) => {
           await this.delivery.deliver(job.data);

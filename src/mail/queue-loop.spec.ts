@@ -9,12 +9,12 @@ class FakeQueue {
   completeCalls: string[][] = [];
   failed: { id: string; message: string }[] = [];
 
-  add(id: string): void {
+  add(id: string, retryCount = 0): void {
     this.waiting.push({
       id,
       name: 'q',
       data: { invitationId: id, generation: 1 },
-      retryCount: 0,
+      retryCount,
       retryLimit: 2,
     } as MailJob);
   }
@@ -39,10 +39,15 @@ class FakeQueue {
     return Promise.resolve();
   }
 
-  released: { id: string; message: string; delayMs: number }[] = [];
+  released: { id: string; retryCount: number; message: string; delayMs: number }[] = [];
 
-  release(_queue: string, ids: string[], message: string, delayMs: number): Promise<void> {
-    for (const id of ids) this.released.push({ id, message, delayMs });
+  release(
+    _queue: string,
+    jobs: { id: string; retryCount: number }[],
+    message: string,
+    delayMs: number,
+  ): Promise<void> {
+    for (const job of jobs) this.released.push({ ...job, message, delayMs });
     return Promise.resolve();
   }
 }
@@ -127,7 +132,7 @@ describe('QueueLoop', () => {
 
   it('releases a job still running when the grace period ends, and does not complete it later', async () => {
     const queue = new FakeQueue();
-    queue.add('a');
+    queue.add('a', 2); // its third attempt
     const gate = deferred();
     const loop = new QueueLoop(queue as unknown as MailQueue, {
       queue: 'q',
@@ -142,13 +147,42 @@ describe('QueueLoop', () => {
     await loop.stop(50);
     // Released, not failed: a failure would count an attempt (and dead-letter a last one).
     expect(queue.released).toEqual([
-      { id: 'a', message: expect.stringMatching(/released/), delayMs: 0 },
+      { id: 'a', retryCount: 2, message: expect.stringMatching(/released/), delayMs: 0 },
     ]);
     expect(queue.failed).toEqual([]);
 
     gate.resolve();
     await until(() => loop.activeJobs === 0);
     expect(queue.completed).toEqual([]);
+  });
+
+  it('does not release a job whose handler has returned: its failure is recorded, and waited for', async () => {
+    const queue = new FakeQueue();
+    queue.add('a');
+    const recording = deferred();
+    queue.fail = (_queue: string, id: string, message: string) => {
+      queue.failed.push({ id, message });
+      return recording.promise; // the database is slow to take it
+    };
+    const loop = new QueueLoop(queue as unknown as MailQueue, {
+      queue: 'q',
+      concurrency: 1,
+      pollIntervalMs: 10,
+      logger,
+      handle: () => Promise.reject(new Error('SMTP refused')),
+    });
+    loop.start();
+    await until(() => queue.failed.length === 1);
+
+    // The grace period ends while the failure is still being recorded.
+    const stopped = loop.stop(20);
+    setTimeout(() => recording.resolve(), 100);
+    await stopped;
+    // Released too, the job would be back without this attempt counted (or, released first, the
+    // failure would land on the released row): a real failure must count.
+    expect(queue.released).toEqual([]);
+    expect(queue.failed.map((f) => f.id)).toEqual(['a']);
+    expect(loop.activeJobs).toBe(0);
   });
 
   it('completes the jobs that finished meanwhile in one call, not one call per job', async () => {

@@ -62,6 +62,13 @@ export class QueueLoop {
   /** Recent job duration (exponential moving average), for sizing the prefetch. */
   private jobMs: number | undefined;
   private readonly released = new Set<string>();
+  /** Running jobs whose handler has returned (their outcome is being recorded): never released. */
+  private readonly handled = new Set<string>();
+  /**
+   * The retry count each job had when this loop fetched it, until its outcome is recorded: a
+   * release touches the job only while it is still this fetch of it (see MailQueue.release).
+   */
+  private readonly fetchedAs = new Map<string, number>();
   private readonly unrecorded = new Map<string, Outcome>();
   /** Jobs whose outcome could not be recorded and were logged once already. */
   private readonly warned = new Set<string>();
@@ -92,8 +99,10 @@ export class QueueLoop {
 
   /**
    * Stops fetching; starts the jobs already fetched and waits for them and those in flight, up to
-   * `graceMs`. Any still running or not started then is released to pg-boss (failed: retried after
-   * its backoff, by this or another process).
+   * `graceMs`. Any still running or not started then is released to pg-boss without counting an
+   * attempt (`MailQueue.release`): fetchable again at once if it never started, after
+   * `releaseDelayMs` if its handler was still running. A job whose handler has returned is not
+   * released: its outcome is recorded as usual, and waited for here.
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
@@ -109,7 +118,7 @@ export class QueueLoop {
       ]);
       clearTimeout(timer);
     }
-    const running = [...this.inFlight.keys()];
+    const running = [...this.inFlight.keys()].filter((id) => !this.handled.has(id));
     for (const id of running) this.released.add(id);
     await this.record(running, {
       kind: 'release',
@@ -122,6 +131,10 @@ export class QueueLoop {
       reason: 'released: the worker shut down before starting the job',
       delayMs: 0,
     });
+    // Outcomes of handlers that have returned are being recorded: let them land first.
+    await Promise.allSettled(
+      [...this.inFlight].filter(([id]) => this.handled.has(id)).map(([, done]) => done),
+    );
     // A last try; what still fails is left to pg-boss's expiry.
     await this.recordPending();
   }
@@ -147,6 +160,7 @@ export class QueueLoop {
           this.options.logger.error(`${this.options.queue}: fetch failed: ${message(error)}`);
           return [];
         });
+        for (const job of jobs) this.fetchedAs.set(job.id, job.retryCount);
         this.ready.push(...jobs);
         this.startReady();
         // A full batch: more may be waiting, so the loop fetches again once the buffer runs low.
@@ -197,6 +211,7 @@ export class QueueLoop {
         this.jobMs = this.jobMs === undefined ? ms : 0.8 * this.jobMs + 0.2 * ms;
         this.inFlight.delete(job.id);
         this.released.delete(job.id);
+        this.handled.delete(job.id);
         this.wake();
       });
     this.inFlight.set(job.id, done);
@@ -209,6 +224,7 @@ export class QueueLoop {
     } catch (error) {
       failure = error;
     }
+    this.handled.add(job.id);
     // Released at shutdown: pg-boss already has it back; its outcome is settled by the next run.
     if (this.released.has(job.id)) return;
     if (failure === undefined) {
@@ -235,6 +251,7 @@ export class QueueLoop {
       for (const id of done) {
         this.unrecorded.delete(id);
         this.warned.delete(id);
+        this.fetchedAs.delete(id);
       }
     };
     let left = ids;
@@ -245,7 +262,12 @@ export class QueueLoop {
           recorded(ids);
           break;
         case 'release':
-          await this.mailQueue.release(this.options.queue, ids, outcome.reason, outcome.delayMs);
+          await this.mailQueue.release(
+            this.options.queue,
+            ids.map((id) => ({ id, retryCount: this.fetchedAs.get(id) ?? 0 })),
+            outcome.reason,
+            outcome.delayMs,
+          );
           recorded(ids);
           break;
         case 'fail':
