@@ -339,39 +339,40 @@ function compareStatements(
   // query ids in a phase, one of them with its constants as parameters (`'invited'`, `NULL`, `1`
   // as `$4`…), which compared by id read as different statements.
   const shape = (query: string) => query.replace(/'(?:[^']|'')*'|\$\d+|\bNULL\b|\b\d+\b/g, '?');
-  const byText = (list: StatementStat[]) => {
+  // Statements issued at least once per 2 requests (the request path, not start-up or health),
+  // by shape.
+  const hot = (list: StatementStat[]) => {
     const merged = new Map<string, StatementStat>();
     for (const s of list) {
-      const seen = merged.get(shape(s.query));
-      merged.set(
-        shape(s.query),
-        seen ? { ...seen, perRequest: seen.perRequest + s.perRequest } : s,
-      );
+      const shaped = shape(s.query);
+      const seen = merged.get(shaped);
+      merged.set(shaped, seen ? { ...seen, perRequest: seen.perRequest + s.perRequest } : s);
     }
-    return [...merged.values()];
+    for (const [key, s] of merged) if (s.perRequest < 0.5) merged.delete(key);
+    return merged;
   };
-  // Statements issued at least once per 2 requests: the request path, not start-up or health.
-  const hot = (list: StatementStat[]) => byText(list).filter((s) => s.perRequest >= 0.5);
   const key = (s: StatementStat) => s.query.slice(0, 60);
   const serviceHot = hot(service);
-  const baselineHot = new Map(hot(baseline).map((s) => [shape(s.query), s]));
+  const baselineHot = hot(baseline);
+  const total = (hotList: Map<string, StatementStat>) =>
+    [...hotList.values()].reduce((sum, s) => sum + s.perRequest, 0);
+  const [serviceTotal, baselineTotal] = [total(serviceHot), total(baselineHot)];
   const lines = ['Scenario 1: statements per request (pg_stat_statements, measured phase)'];
   lines.push('  service  baseline  statement');
-  let same = serviceHot.length === baselineHot.size;
-  for (const s of serviceHot) {
-    const b = baselineHot.get(shape(s.query));
+  let same = serviceHot.size === baselineHot.size;
+  for (const [shaped, s] of serviceHot) {
+    const b = baselineHot.get(shaped);
     if (!b || Math.abs(b.perRequest - s.perRequest) > 0.1 * s.perRequest) same = false;
     lines.push(
       `  ${s.perRequest.toFixed(2).padStart(7)}  ${(b ? b.perRequest.toFixed(2) : '-').padStart(8)}  ${key(s)}`,
     );
-    baselineHot.delete(shape(s.query));
+    baselineHot.delete(shaped);
   }
   for (const b of baselineHot.values()) {
     lines.push(`  ${'-'.padStart(7)}  ${b.perRequest.toFixed(2).padStart(8)}  ${key(b)}`);
   }
-  const total = (list: StatementStat[]) => hot(list).reduce((sum, s) => sum + s.perRequest, 0);
   lines.push(
-    `  ${total(service).toFixed(1).padStart(7)}  ${total(baseline).toFixed(1).padStart(8)}  in all: ${same ? 'the same statements' : 'DIFFERENT statements: the baseline no longer mirrors the service'}`,
+    `  ${serviceTotal.toFixed(1).padStart(7)}  ${baselineTotal.toFixed(1).padStart(8)}  in all: ${same ? 'the same statements' : 'DIFFERENT statements: the baseline no longer mirrors the service'}`,
   );
   return { same, lines };
 }

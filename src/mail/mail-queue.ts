@@ -242,7 +242,8 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
    * caller's fetch of it: active with the retry count it was fetched with (a job that expired in
    * the caller's hands and was fetched again elsewhere has a higher one). One UPDATE on pg-boss's
    * job table, for the standard queue policy ours use: on a pg-boss upgrade, check it with
-   * FETCH_ORDER_INDEX (test/mail-worker.e2e-spec.ts covers both cases).
+   * FETCH_ORDER_INDEX (test/mail-queue.e2e-spec.ts and the shutdown cases of
+   * test/mail-worker.e2e-spec.ts cover it).
    */
   async release(
     queue: string,

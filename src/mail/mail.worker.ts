@@ -15,16 +15,17 @@ import {
 } from './mail-queue.js';
 import { QueueLoop } from './queue-loop.js';
 
+/** Added to a released job's wait for its lease: clocks of different hosts disagree a little. */
+const RELEASE_CLOCK_MARGIN_MS = 30_000;
+
 /**
  * The delivery worker of this process (MAIL_WORKER_ENABLED): sends invitation emails, and turns
  * dead-lettered jobs into `failed` invitations. Starts once the app is up; on shutdown (SIGTERM
  * closes the app) it stops taking jobs, lets the ones in flight finish for up to
- * MAIL_SHUTDOWN_TIMEOUT and releases the rest (no attempt counted). Nest runs this module's destroy hook before the
- * global mailer's and database's, so the transport and the database are still there meanwhile.
+ * MAIL_SHUTDOWN_TIMEOUT and releases the rest (no attempt counted). Nest runs this module's
+ * destroy hook before the global mailer's and database's, so the transport and the database are
+ * still there meanwhile.
  */
-/** Added to a released job's wait for its lease: clocks of different hosts disagree a little. */
-const RELEASE_CLOCK_MARGIN_MS = 30_000;
-
 @Injectable()
 export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MailWorker');
