@@ -101,3 +101,24 @@ export function median(values: number[]): number {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/**
+ * Side `a` ÷ side `b` within each round that measured both (throughput and p99 latency), in round
+ * order: the two sides of a round ran minutes apart, so these show how much the shared machine
+ * moved the ratio within one run.
+ */
+export function pairedRatios<Side extends string>(
+  phases: { side: Side; round: number; load: Pick<LoadResult, 'rps' | 'p99'> }[],
+  a: Side,
+  b: Side,
+): { round: number; rps: number; p99: number }[] {
+  const rounds = [...new Set(phases.map((p) => p.round))].sort((x, y) => x - y);
+  return rounds.flatMap((round) => {
+    const first = phases.find((p) => p.round === round && p.side === a);
+    const second = phases.find((p) => p.round === round && p.side === b);
+    if (!first || !second) return [];
+    return [
+      { round, rps: first.load.rps / second.load.rps, p99: first.load.p99 / second.load.p99 },
+    ];
+  });
+}

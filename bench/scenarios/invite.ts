@@ -21,7 +21,7 @@ import {
   countInstructions,
   type InstructionCount,
 } from '../lib/instructions.js';
-import { median, runLoad, type LoadOptions, type LoadResult } from '../lib/load.js';
+import { median, pairedRatios, runLoad, type LoadOptions, type LoadResult } from '../lib/load.js';
 import {
   checkpoint,
   readStatements,
@@ -80,6 +80,16 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
   const failed = phases.filter((p) => p.load.non2xx > 0 || p.load.errors > 0);
 
   const notes: string[] = [];
+  // Each round's service and baseline ran minutes apart on the same shared cores: how far their
+  // own ratios lie apart says how much of the headline is the machine rather than the code.
+  const roundRatios = pairedRatios(phases, 'service', 'baseline');
+  if (roundRatios.length > 1) {
+    notes.push(
+      `Scenario 1: each round's own ratio (service ÷ baseline): ${roundRatios
+        .map((r) => `round ${r.round} ${fmt.ratio(r.rps)} (p99 ${fmt.ratio(r.p99)})`)
+        .join(', ')}`,
+    );
+  }
   const lastService = of('service').at(-1)?.statements;
   const lastBaseline = of('baseline').at(-1)?.statements;
   let sameStatements: boolean | undefined;
@@ -170,7 +180,17 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
       ...floorRows,
       ...instructionRows,
     ],
-    data: { phases, service, baseline, floor, rpsRatio, p99Ratio, sameStatements, instructions },
+    data: {
+      phases,
+      service,
+      baseline,
+      floor,
+      rpsRatio,
+      p99Ratio,
+      roundRatios,
+      sameStatements,
+      instructions,
+    },
     notes,
     peakRssMb: peaks.length ? Math.max(...peaks) : undefined,
     highWaterMarkMb: hwms.length ? Math.max(...hwms) : undefined,
