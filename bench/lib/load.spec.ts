@@ -1,4 +1,4 @@
-import { median, pairedRatios, percentile } from './load.js';
+import { SlicedLoad, median, pairedRatios, percentile, type LoadResult } from './load.js';
 
 const phase = (
   side: 'service' | 'baseline' | 'floor',
@@ -44,5 +44,24 @@ describe('bench load statistics', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(percentile([10, 20, 30, 40], 50)).toBe(20);
     expect(percentile([10, 20, 30, 40], 99)).toBe(40);
+  });
+
+  it('adds slices up: requests over the time of all slices, percentiles over all their latencies', () => {
+    const slice = (latencies: number[], seconds: number, non2xx = 0, errors = 0) => ({
+      latencies,
+      result: { requests: latencies.length, seconds, non2xx, errors } as LoadResult,
+    });
+    const load = new SlicedLoad();
+    load.add(slice([10, 20, 30, 40], 2, 1));
+    load.add(slice([1, 2, 3, 4, 5, 6, 7, 8, 9, 100], 3, 0, 2));
+    const result = load.result();
+    expect(result.requests).toBe(14);
+    expect(result.seconds).toBe(5);
+    expect(result.rps).toBe(2.8);
+    expect(result.p50).toBe(7); // the 7th of the 14, sorted together
+    expect(result.p99).toBe(100);
+    expect(result.max).toBe(100);
+    expect(result.non2xx).toBe(1);
+    expect(result.errors).toBe(2);
   });
 });

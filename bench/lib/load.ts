@@ -48,6 +48,32 @@ async function phase(
   durationSeconds: number | undefined,
   amount?: number,
 ): Promise<LoadResult> {
+  return (await measure(options, durationSeconds, amount)).result;
+}
+
+/**
+ * One slice of a measured phase: `options.warmupSeconds` of load discarded (the target sat idle
+ * during the other targets' slices: its pool may have closed connections, and with them their
+ * prepared statements), `afterWarmup`, then `options.durationSeconds` measured. Slices are taken
+ * in turns with the other targets' and added up with `SlicedLoad`.
+ */
+export async function runSlice(options: LoadOptions): Promise<MeasuredLoad> {
+  if (options.warmupSeconds > 0) await phase(options, options.warmupSeconds);
+  await options.afterWarmup?.();
+  return measure(options, options.durationSeconds);
+}
+
+export interface MeasuredLoad {
+  result: LoadResult;
+  /** Every response's latency, milliseconds, sorted. */
+  latencies: number[];
+}
+
+async function measure(
+  options: LoadOptions,
+  durationSeconds: number | undefined,
+  amount?: number,
+): Promise<MeasuredLoad> {
   const latencies: number[] = [];
   let non2xx = 0;
   const { body, path } = options;
@@ -76,17 +102,41 @@ async function phase(
   const result = await instance;
   const seconds = amount === undefined ? result.duration : (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
+  return { result: summarise(latencies, seconds, non2xx, result.errors), latencies };
+}
+
+function summarise(sorted: number[], seconds: number, non2xx: number, errors: number): LoadResult {
   return {
-    requests: latencies.length,
+    requests: sorted.length,
     seconds,
-    rps: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p90: percentile(latencies, 90),
-    p99: percentile(latencies, 99),
-    max: latencies[latencies.length - 1] ?? NaN,
+    rps: sorted.length / seconds,
+    p50: percentile(sorted, 50),
+    p90: percentile(sorted, 90),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? NaN,
     non2xx,
-    errors: result.errors,
+    errors,
   };
+}
+
+/** A measured phase made of slices (`runSlice`): requests, time and latencies added up. */
+export class SlicedLoad {
+  private readonly latencies: number[] = [];
+  private seconds = 0;
+  private non2xx = 0;
+  private errors = 0;
+
+  add(slice: MeasuredLoad): void {
+    this.latencies.push(...slice.latencies);
+    this.seconds += slice.result.seconds;
+    this.non2xx += slice.result.non2xx;
+    this.errors += slice.result.errors;
+  }
+
+  result(): LoadResult {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return summarise(sorted, this.seconds, this.non2xx, this.errors);
+  }
 }
 
 /** Nearest-rank percentile of sorted values. */

@@ -106,22 +106,30 @@ export function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number |
   }
 }
 
-/** CPU time (user + system) a process has used so far, in milliseconds (Linux; else undefined). */
-export function cpuMs(pid: number): number | undefined {
+/**
+ * CPU time (user + system) a process has used so far, in milliseconds (Linux; else undefined);
+ * with `reapedChildren`, plus that of its children that ended and were waited for.
+ */
+export function cpuMs(pid: number, reapedChildren = false): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may contain spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    let ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+    if (reapedChildren) ticks += Number(fields[13]) + Number(fields[14]); // cutime, cstime
     return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
   } catch {
     return undefined;
   }
 }
 
-/** CPU milliseconds used so far by `pid` and all its child processes that are still running. */
+/**
+ * CPU milliseconds used so far by `pid` and its child processes: the running ones, and the ended
+ * ones it has waited for (PostgreSQL's postmaster reaps its backends, so a backend that closed
+ * between two readings, e.g. an idle pool connection, stays counted instead of going negative).
+ */
 export function treeCpuMs(pid: number): number | undefined {
-  const own = cpuMs(pid);
+  const own = cpuMs(pid, true);
   if (own === undefined) return undefined;
   let total = own;
   for (const entry of readdirSync('/proc')) {

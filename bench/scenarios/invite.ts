@@ -21,7 +21,15 @@ import {
   countInstructions,
   type InstructionCount,
 } from '../lib/instructions.js';
-import { median, pairedRatios, runLoad, type LoadOptions, type LoadResult } from '../lib/load.js';
+import {
+  SlicedLoad,
+  median,
+  pairedRatios,
+  runLoad,
+  runSlice,
+  type LoadOptions,
+  type LoadResult,
+} from '../lib/load.js';
 import {
   checkpoint,
   readStatements,
@@ -54,9 +62,25 @@ export interface InviteOutcome extends ScenarioOutcome {
 }
 
 /**
+ * Seconds of one slice of a measured phase. A side's phase is taken in slices, in turns with the
+ * other sides' (round-robin, the order reversed every turn): on these shared cores the same
+ * process's speed drifted by a third within minutes (the baseline 176 and 229 req/s in two rounds
+ * of one run, its CPU per request 2.85 and 2.03 ms), and a side measured in one block minutes
+ * after the other took that drift into the ratio (one run's rounds 1.10, 1.01 and 0.89).
+ */
+const SLICE_SECONDS = 5;
+/**
+ * Unmeasured load before each slice: after sitting idle through the other sides' slices, the
+ * first requests of a slice reopened pool connections and re-prepared statements (p99 215–550 ms
+ * in slices without it, 130–180 ms in whole phases).
+ */
+const SLICE_WARMUP_SECONDS = 1;
+
+/**
  * Scenario 1: POST /api/users, 10 never-seen addresses per request, 20 connections, against the
- * service and the plain node:http + pg baseline, in alternating rounds (each on a fresh database
- * copied from the migrated template, each process started fresh, each run warmed up first).
+ * service and the plain node:http + pg baseline (and the floor, when measured). Each round starts
+ * every side fresh (its own database copied from the migrated template), warms each up, then
+ * measures them in alternating slices of `SLICE_SECONDS`; rounds start with alternating sides.
  */
 export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome> {
   const phases: Phase[] = [];
@@ -64,7 +88,7 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
     // The floor, when measured, runs between the two, so service and baseline keep swapping ends.
     const ends: Side[] = round % 2 === 1 ? ['baseline', 'service'] : ['service', 'baseline'];
     const order: Side[] = ctx.profile.floor ? [ends[0], 'floor', ends[1]] : ends;
-    for (const side of order) phases.push(await invitePhase(ctx, side, round));
+    phases.push(...(await inviteRound(ctx, order, round)));
   }
 
   const of = (side: Side) => phases.filter((p) => p.side === side);
@@ -201,35 +225,109 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
   };
 }
 
-async function invitePhase(ctx: BenchContext, side: Side, round: number): Promise<Phase> {
-  const db = await ctx.pg.createDatabase(`invite_${side}_${round}`);
-  const owner = await seedOwner(db);
-  const name = `invite-${side}-${round}`;
-  const started: Started =
-    side === 'service'
-      ? await startService(ctx, name, db)
-      : await startBaseline(ctx, name, db, side === 'floor' ? 'nest-floor' : 'node');
-  const readyMb = rssMb(started.process.pid);
-  const rss = side === 'service' ? new RssSampler(started.process.pid) : undefined;
+interface RoundSide {
+  side: Side;
+  name: string;
+  db: string;
+  started: Started;
+  options: LoadOptions;
+  readyMb?: number;
+  rss?: RssSampler;
+  load: SlicedLoad;
+  cpu: { server?: number; postgres?: number; loadGenerator: number };
+}
+
+/** One round of scenario 1: every side of `order` started, warmed up, then measured in slices. */
+async function inviteRound(ctx: BenchContext, order: Side[], round: number): Promise<Phase[]> {
+  const sides: RoundSide[] = [];
   try {
-    let before: CpuSnapshot | undefined;
-    const load = await inviteLoad(ctx, started, owner, `${side}${round}`, async () => {
-      await checkpoint(db);
-      if (ctx.pg.statements) await resetStatements(db);
-      before = cpuSnapshot(ctx, started);
-    });
-    const cpu = cpuPerRequest(before!, cpuSnapshot(ctx, started), load.requests);
-    const statements = ctx.pg.statements ? await readStatements(db, load.requests) : undefined;
-    log(
-      `  ${name}: ${fmt.rps(load.rps)}, p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}` +
-        `, CPU ms/request: server ${cpu.server?.toFixed(2)}, PostgreSQL ${cpu.postgres?.toFixed(2)}, load ${cpu.loadGenerator.toFixed(2)}` +
-        (load.non2xx ? `, ${load.non2xx} non-2xx` : ''),
-    );
-    return { side, round, load, statements, cpu, rss: rss && { ...rss.stop(), readyMb } };
+    for (const side of order) {
+      const db = await ctx.pg.createDatabase(`invite_${side}_${round}`);
+      const owner = await seedOwner(db);
+      const name = `invite-${side}-${round}`;
+      const started: Started =
+        side === 'service'
+          ? await startService(ctx, name, db)
+          : await startBaseline(ctx, name, db, side === 'floor' ? 'nest-floor' : 'node');
+      sides.push({
+        side,
+        name,
+        db,
+        started,
+        options: await inviteLoadOptions(ctx, started, owner, `${side}${round}`),
+        readyMb: rssMb(started.process.pid),
+        rss: side === 'service' ? new RssSampler(started.process.pid) : undefined,
+        load: new SlicedLoad(),
+        cpu: { server: 0, postgres: 0, loadGenerator: 0 },
+      });
+    }
+    for (const s of sides) {
+      await runLoad({ ...s.options, warmupSeconds: 0, durationSeconds: ctx.profile.warmupSeconds });
+      if (ctx.pg.statements) await resetStatements(s.db);
+    }
+    const turns = Math.max(1, Math.round(ctx.profile.durationSeconds / SLICE_SECONDS));
+    const seconds = ctx.profile.durationSeconds / turns;
+    for (let turn = 0; turn < turns; turn++) {
+      for (const s of turn % 2 === 0 ? sides : [...sides].reverse()) {
+        let before: CpuSnapshot | undefined;
+        const slice = await runSlice({
+          ...s.options,
+          warmupSeconds: SLICE_WARMUP_SECONDS,
+          durationSeconds: seconds,
+          afterWarmup: async () => {
+            // Every slice starts with the WAL of the ones before it flushed, not billed to it.
+            await checkpoint(s.db);
+            before = cpuSnapshot(ctx, s.started);
+          },
+        });
+        addCpu(s.cpu, before!, cpuSnapshot(ctx, s.started));
+        s.load.add(slice);
+      }
+    }
+    const phases: Phase[] = [];
+    for (const s of sides) {
+      const load = s.load.result();
+      const cpu = {
+        server: s.cpu.server === undefined ? undefined : s.cpu.server / load.requests,
+        postgres: s.cpu.postgres === undefined ? undefined : s.cpu.postgres / load.requests,
+        loadGenerator: s.cpu.loadGenerator / load.requests,
+      };
+      const statements = ctx.pg.statements ? await readStatements(s.db, load.requests) : undefined;
+      log(
+        `  ${s.name}: ${fmt.rps(load.rps)}, p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}` +
+          `, CPU ms/request: server ${cpu.server?.toFixed(2)}, PostgreSQL ${cpu.postgres?.toFixed(2)}, load ${cpu.loadGenerator.toFixed(2)}` +
+          ` (${turns} slice${turns === 1 ? '' : 's'} of ${seconds} s)` +
+          (load.non2xx ? `, ${load.non2xx} non-2xx` : ''),
+      );
+      phases.push({
+        side: s.side,
+        round,
+        load,
+        statements,
+        cpu,
+        rss: s.rss && { ...s.rss.stop(), readyMb: s.readyMb },
+      });
+    }
+    return phases;
   } finally {
-    rss?.stop();
-    await stopProcess(ctx, started.process);
+    for (const s of sides) {
+      s.rss?.stop();
+      await stopProcess(ctx, s.started.process);
+    }
   }
+}
+
+/** Adds the CPU used between two snapshots to `total` (undefined once a reading was missing). */
+function addCpu(total: RoundSide['cpu'], before: CpuSnapshot, after: CpuSnapshot): void {
+  const delta = (a?: number, b?: number) =>
+    a === undefined || b === undefined ? undefined : b - a;
+  const server = delta(before.server, after.server);
+  const postgres = delta(before.postgres, after.postgres);
+  total.server =
+    total.server === undefined || server === undefined ? undefined : total.server + server;
+  total.postgres =
+    total.postgres === undefined || postgres === undefined ? undefined : total.postgres + postgres;
+  total.loadGenerator += after.loadGenerator - before.loadGenerator;
 }
 
 /**
@@ -267,16 +365,6 @@ function cpuSnapshot(ctx: BenchContext, started: Started): CpuSnapshot {
     server: cpuMs(started.process.pid),
     postgres: postmaster === undefined ? undefined : treeCpuMs(postmaster),
     loadGenerator: (usage.user + usage.system) / 1000,
-  };
-}
-
-function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number) {
-  const per = (a?: number, b?: number) =>
-    a === undefined || b === undefined ? undefined : (b - a) / requests;
-  return {
-    server: per(before.server, after.server),
-    postgres: per(before.postgres, after.postgres),
-    loadGenerator: (after.loadGenerator - before.loadGenerator) / requests,
   };
 }
 
