@@ -57,10 +57,16 @@ async function phase(
  * prepared statements), `afterWarmup`, then `options.durationSeconds` measured. Slices are taken
  * in turns with the other targets' and added up with `SlicedLoad`.
  */
-export async function runSlice(options: LoadOptions): Promise<MeasuredLoad> {
-  if (options.warmupSeconds > 0) await phase(options, options.warmupSeconds);
+export async function runSlice(
+  options: LoadOptions,
+): Promise<MeasuredLoad & { warmupRequests: number }> {
+  const warmup =
+    options.warmupSeconds > 0 ? await phase(options, options.warmupSeconds) : undefined;
   await options.afterWarmup?.();
-  return measure(options, options.durationSeconds);
+  return {
+    ...(await measure(options, options.durationSeconds)),
+    warmupRequests: warmup?.requests ?? 0,
+  };
 }
 
 export interface MeasuredLoad {
@@ -154,8 +160,7 @@ export function median(values: number[]): number {
 
 /**
  * Side `a` ÷ side `b` within each round that measured both (throughput and p99 latency), in round
- * order: the two sides of a round ran minutes apart, so these show how much the shared machine
- * moved the ratio within one run.
+ * order: how far they lie apart shows how much the shared machine moved the ratio within one run.
  */
 export function pairedRatios<Side extends string>(
   phases: { side: Side; round: number; load: Pick<LoadResult, 'rps' | 'p99'> }[],

@@ -104,8 +104,8 @@ export async function inviteThroughput(ctx: BenchContext): Promise<InviteOutcome
   const failed = phases.filter((p) => p.load.non2xx > 0 || p.load.errors > 0);
 
   const notes: string[] = [];
-  // Each round's service and baseline ran minutes apart on the same shared cores: how far their
-  // own ratios lie apart says how much of the headline is the machine rather than the code.
+  // How far the rounds' own ratios lie apart says how much of the headline is the shared machine
+  // rather than the code.
   const roundRatios = pairedRatios(phases, 'service', 'baseline');
   if (roundRatios.length > 1) {
     notes.push(
@@ -235,6 +235,8 @@ interface RoundSide {
   rss?: RssSampler;
   load: SlicedLoad;
   cpu: { server?: number; postgres?: number; loadGenerator: number };
+  /** Requests since its statement statistics were reset: the slices' warm-ups included. */
+  sinceReset: number;
 }
 
 /** One round of scenario 1: every side of `order` started, warmed up, then measured in slices. */
@@ -259,6 +261,7 @@ async function inviteRound(ctx: BenchContext, order: Side[], round: number): Pro
         rss: side === 'service' ? new RssSampler(started.process.pid) : undefined,
         load: new SlicedLoad(),
         cpu: { server: 0, postgres: 0, loadGenerator: 0 },
+        sinceReset: 0,
       });
     }
     for (const s of sides) {
@@ -282,6 +285,7 @@ async function inviteRound(ctx: BenchContext, order: Side[], round: number): Pro
         });
         addCpu(s.cpu, before!, cpuSnapshot(ctx, s.started));
         s.load.add(slice);
+        s.sinceReset += slice.warmupRequests + slice.result.requests;
       }
     }
     const phases: Phase[] = [];
@@ -292,7 +296,7 @@ async function inviteRound(ctx: BenchContext, order: Side[], round: number): Pro
         postgres: s.cpu.postgres === undefined ? undefined : s.cpu.postgres / load.requests,
         loadGenerator: s.cpu.loadGenerator / load.requests,
       };
-      const statements = ctx.pg.statements ? await readStatements(s.db, load.requests) : undefined;
+      const statements = ctx.pg.statements ? await readStatements(s.db, s.sinceReset) : undefined;
       log(
         `  ${s.name}: ${fmt.rps(load.rps)}, p50 ${fmt.ms(load.p50)}, p99 ${fmt.ms(load.p99)}` +
           `, CPU ms/request: server ${cpu.server?.toFixed(2)}, PostgreSQL ${cpu.postgres?.toFixed(2)}, load ${cpu.loadGenerator.toFixed(2)}` +
@@ -465,7 +469,9 @@ function compareStatements(
   const total = (hotList: Map<string, StatementStat>) =>
     [...hotList.values()].reduce((sum, s) => sum + s.perRequest, 0);
   const [serviceTotal, baselineTotal] = [total(serviceHot), total(baselineHot)];
-  const lines = ['Scenario 1: statements per request (pg_stat_statements, measured phase)'];
+  const lines = [
+    'Scenario 1: statements per request (pg_stat_statements over the slices and their warm-ups; requests still in flight when a warm-up ends add a few per cent)',
+  ];
   lines.push('  service  baseline  statement');
   let same = serviceHot.size === baselineHot.size;
   for (const [shaped, s] of serviceHot) {
