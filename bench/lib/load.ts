@@ -33,9 +33,7 @@ export interface LoadResult {
 
 /** An autocannon run: a warm-up phase (discarded), then the measured phase. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  if (options.warmupSeconds > 0) await phase(options, options.warmupSeconds);
-  await options.afterWarmup?.();
-  return phase(options, options.durationSeconds);
+  return (await runSlice(options)).result;
 }
 
 /** A fixed number of requests, as fast as `connections` allow (used to fill queues). */
