@@ -323,14 +323,10 @@ async function inviteRound(ctx: BenchContext, order: Side[], round: number): Pro
 
 /** Adds the CPU used between two snapshots to `total` (undefined once a reading was missing). */
 function addCpu(total: RoundSide['cpu'], before: CpuSnapshot, after: CpuSnapshot): void {
-  const delta = (a?: number, b?: number) =>
-    a === undefined || b === undefined ? undefined : b - a;
-  const server = delta(before.server, after.server);
-  const postgres = delta(before.postgres, after.postgres);
-  total.server =
-    total.server === undefined || server === undefined ? undefined : total.server + server;
-  total.postgres =
-    total.postgres === undefined || postgres === undefined ? undefined : total.postgres + postgres;
+  const add = (sum?: number, from?: number, to?: number) =>
+    sum === undefined || from === undefined || to === undefined ? undefined : sum + to - from;
+  total.server = add(total.server, before.server, after.server);
+  total.postgres = add(total.postgres, before.postgres, after.postgres);
   total.loadGenerator += after.loadGenerator - before.loadGenerator;
 }
 
@@ -372,7 +368,10 @@ function cpuSnapshot(ctx: BenchContext, started: Started): CpuSnapshot {
   };
 }
 
-/** The scenario-1 load (scenario 2 reuses it): warm-up, then the measured phase. */
+/**
+ * Scenario 1's load as one block, warm-up then the measured phase (scenario 2; scenario 1 itself
+ * measures in slices, `inviteRound`).
+ */
 export async function inviteLoad(
   ctx: BenchContext,
   target: Started,
