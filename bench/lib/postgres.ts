@@ -182,6 +182,16 @@ export interface StatementStat {
 }
 
 /**
+ * A statement's text with its constants and parameters alike read as `?`: how the bench compares
+ * the two sides' statements. With prepared statements, PostgreSQL 18's pg_stat_statements filed
+ * one statement under two query ids in a phase, one of them with its constants as parameters
+ * (`'invited'`, `NULL`, `1`, `false` as `$4`…), so neither the id nor the text compares.
+ */
+export function statementShape(query: string): string {
+  return query.replace(/'(?:[^']|'')*'|\$\d+|\b(?:NULL|TRUE|FALSE)\b|\b\d+\b/gi, '?');
+}
+
+/**
  * Flushes what earlier phases wrote, before a measured phase: otherwise the checkpoint their WAL
  * triggers lands in whichever phase runs next (the service's, in a round that starts with the
  * baseline) and is billed to it. Needs a superuser (the embedded server's, or pg_checkpoint).

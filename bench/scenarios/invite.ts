@@ -35,6 +35,7 @@ import {
   readStatements,
   resetStatements,
   seedOwner,
+  statementShape,
   type StatementStat,
 } from '../lib/postgres.js';
 import { RssSampler, cpuMs, freePort, rssMb, treeCpuMs } from '../lib/processes.js';
@@ -445,17 +446,12 @@ function compareStatements(
   service: StatementStat[],
   baseline: StatementStat[],
 ): { same: boolean; lines: string[] } {
-  // Compared by text, constants and parameters alike read as `?`, the entries of one text added
-  // up: with prepared statements, PostgreSQL 18's pg_stat_statements filed one statement under two
-  // query ids in a phase, one of them with its constants as parameters (`'invited'`, `NULL`, `1`
-  // as `$4`…), which compared by id read as different statements.
-  const shape = (query: string) => query.replace(/'(?:[^']|'')*'|\$\d+|\bNULL\b|\b\d+\b/g, '?');
   // Statements issued at least once per 2 requests (the request path, not start-up or health),
-  // by shape.
+  // by shape: the entries of one shape added up.
   const hot = (list: StatementStat[]) => {
     const merged = new Map<string, StatementStat>();
     for (const s of list) {
-      const shaped = shape(s.query);
+      const shaped = statementShape(s.query);
       const seen = merged.get(shaped);
       merged.set(shaped, seen ? { ...seen, perRequest: seen.perRequest + s.perRequest } : s);
     }
