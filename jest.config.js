@@ -17,6 +17,7 @@ export default {
   globalSetup: '<rootDir>/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/test/setup/global-teardown.js',
   setupFiles: ['<rootDir>/test/setup/per-file-env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setup/nest-loaded.ts'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

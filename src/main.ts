@@ -72,7 +72,7 @@ async function main(): Promise<void> {
 
   await app.listen(config.http.port, config.http.host);
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
-  logger.log(`brms-api listening on ${url}`);
+  logger.log(`brms-api listening on ${url} (Node.js ${process.version})`);
   logger.log(`Swagger UI: ${url}/${DOCS_PATH}`);
 
   // Zero-setup development only: never with a configured database, never in production.
