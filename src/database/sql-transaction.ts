@@ -1,4 +1,4 @@
-import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
 import type { EntityManager } from 'typeorm';
 
 // No runtime import of Nest or TypeORM here: mail-queue.ts (and through it the bench's baseline
@@ -27,10 +27,8 @@ const preparedNames = new Map<string, string>();
  * MAX_PREPARED_STATEMENTS distinct texts, any new one, so that SQL built at run time cannot grow
  * every connection's set of prepared statements without bound.
  *
- * Why: PostgreSQL parsed and planned each of the invite request's statements on every execution;
- * prepared, its CPU per request fell from 4.4-4.9 ms to 2.8-3.1 ms in the invite benchmark (the
- * multi-row upserts are costly to plan), which on these machines' two cores also leaves more CPU to
- * the service. Named statements need session pooling (or PgBouncer 1.21+ with
+ * Why: PostgreSQL would parse and plan each statement on every execution, and the invite request's
+ * multi-row upserts are costly to plan. Named statements need session pooling (or PgBouncer 1.21+ with
  * max_prepared_statements); rate-limiter-flexible's PostgreSQL store already names its statements.
  * PostgreSQL re-plans a prepared statement when a table it reads changes (migrations), but one
  * whose result columns change (`SELECT *`, `RETURNING *`) fails until its connection closes: name
@@ -51,26 +49,18 @@ export function preparedName(
   return name;
 }
 
-/**
- * One statement through pg's callback API, resolving with its rows: one promise, where pg's promise
- * API makes two (and a `.then` for the rows a third). Per request that was about 30 promises, and
- * on Node.js 20 every promise runs the async hooks of the logging context's AsyncLocalStorage.
- * What is lost: pg's promise API re-captures a failed statement's stack where it is awaited; here
- * a driver error keeps the stack of the socket read that brought it (its message, code and detail
- * are the same). Prepared by name (`preparedName`) when it has parameters.
- */
-export function rowsOf<T extends QueryResultRow>(
+/** One statement, resolving with its rows; prepared by name (`preparedName`) when it has parameters. */
+export async function rowsOf<T extends QueryResultRow>(
   queryable: Pick<PoolClient, 'query'>,
   text: string,
   values?: unknown[],
 ): Promise<T[]> {
   const name = preparedName(text, values);
-  return new Promise<T[]>((resolve, reject) => {
-    const done = (error: Error | undefined, result: QueryResult<T>) =>
-      error ? reject(error) : resolve(result.rows);
-    if (name === undefined) queryable.query<T>(text, values ?? [], done);
-    else queryable.query<T>({ name, text, values }, done);
-  });
+  const result =
+    name === undefined
+      ? await queryable.query<T>(text, values ?? [])
+      : await queryable.query<T>({ name, text, values });
+  return result.rows;
 }
 
 /**
@@ -88,13 +78,14 @@ export class SqlTransaction {
     return this.open;
   }
 
-  // Not async: an async function and its await would add two promises per statement, and each
-  // promise costs an async hook while nestjs-pino's AsyncLocalStorage is on.
-  query<T extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<T[]> {
-    if (!this.open) return Promise.reject(new Error('This transaction has already ended'));
+  async query<T extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<T[]> {
+    if (!this.open) throw new Error('This transaction has already ended');
     // pg would answer "Client has encountered a connection error and is not queryable"; the
     // connection's own error says what happened (and is what the exception filter recognises).
-    if (this.connectionError) return Promise.reject(this.connectionError);
+    if (this.connectionError) throw this.connectionError;
     return rowsOf<T>(this.client, text, values);
   }
 

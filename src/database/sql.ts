@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { SqlTransaction, rowsOf } from './sql-transaction.js';
@@ -13,13 +13,9 @@ export { SqlTransaction, type Statements, type Transaction } from './sql-transac
  * machinery.
  *
  * For the paths that only run hand-written SQL (the invitation endpoints, the auth guard, the mail
- * worker's claims and records):
- * there, `dataSource.transaction` and `manager.query` cost more than the statements. Each
- * `manager.query` creates a query runner check, subscriber broadcasts before and after the statement
- * and a result wrapper, about 15 promises per statement; the invite request created 313 promises,
- * 145 of them in TypeORM, and with nestjs-pino's AsyncLocalStorage every promise also runs an
- * async hook (bench: CPU profile, promise counts and instruction counts per request). Entities,
- * migrations, the query builder and everything that is not a hot path stay on TypeORM.
+ * worker's claims and records), with statements prepared by name (`preparedName`), which TypeORM's
+ * `manager.query` cannot do. Entities, migrations, the query builder and everything else stay on
+ * TypeORM.
  *
  * Errors are the driver's own (`code` is the SQLSTATE), as TypeORM's QueryFailedError also carries
  * it: isRetryable and the exception filter read `code` from either.
@@ -34,7 +30,10 @@ export class Sql {
   }
 
   /** One statement on a pooled connection, outside any transaction. */
-  query<T extends QueryResultRow = QueryResultRow>(text: string, values?: unknown[]): Promise<T[]> {
+  async query<T extends QueryResultRow = QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<T[]> {
     return rowsOf<T>(this.pool, text, values);
   }
 
@@ -44,9 +43,7 @@ export class Sql {
    * rollback failed) is closed rather than returned to the pool: no later request inherits it.
    */
   async transaction<T>(work: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    const client = await new Promise<PoolClient>((resolve, reject) => {
-      this.pool.connect((error, connected) => (error ? reject(error) : resolve(connected!)));
-    });
+    const client = await this.pool.connect();
     const tx = new SqlTransaction(client);
     let broken: Error | undefined;
     // pg-pool stops listening for a client's errors while it is lent out; a connection that dies
