@@ -1,4 +1,10 @@
-import { Global, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  RequestMethod,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import { Clock, SystemClock } from './clock.js';
 import { RequestContextMiddleware } from '../logging/request-context.middleware.js';
 import { JsonBodyMiddleware } from './json-body.middleware.js';
@@ -12,6 +18,11 @@ import { ShutdownState } from './shutdown-state.js';
 export class CommonModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // In this order: a body the parser refuses is logged, with the request's id.
-    consumer.apply(RequestContextMiddleware, JsonBodyMiddleware).forRoutes('{*path}');
+    consumer.apply(RequestContextMiddleware).forRoutes('{*path}');
+    consumer
+      .apply(JsonBodyMiddleware)
+      // The invitation accept page posts an HTML form; AcceptPageModule parses that one route.
+      .exclude({ path: 'invitations/accept', method: RequestMethod.POST })
+      .forRoutes('{*path}');
   }
 }

@@ -17,6 +17,16 @@ interface LockedInvitation {
   expires_at: Date | null;
 }
 
+/** What the accept page shows before the invitee decides. */
+export interface InvitationPreview {
+  status: InvitationStatus;
+  expiresAt: Date | null;
+  organisationName: string;
+  inviterEmail: string | null;
+  /** Pending but past its expiry. */
+  expired: boolean;
+}
+
 /** Accepting an invitation with the token from its email. */
 @Injectable()
 export class InvitationAcceptanceService {
@@ -25,6 +35,32 @@ export class InvitationAcceptanceService {
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
+
+  /** The invitation a token opens, or undefined for an unknown (or revoked, or replaced) token. */
+  async preview(token: string): Promise<InvitationPreview | undefined> {
+    const [row] = await this.sql.query<{
+      status: InvitationStatus;
+      expires_at: Date | null;
+      organisation_name: string;
+      inviter_email: string | null;
+    }>(
+      `SELECT i.status, i.expires_at, o.name AS organisation_name, u.email AS inviter_email
+         FROM invitations i
+         JOIN organisations o ON o.id = i.organisation_id
+         LEFT JOIN users u ON u.id = i.invited_by
+        WHERE i.token_hash = $1`,
+      [hashInvitationToken(token)],
+    );
+    if (!row || row.status === 'revoked') return undefined;
+    return {
+      status: row.status,
+      expiresAt: row.expires_at,
+      organisationName: row.organisation_name,
+      inviterEmail: row.inviter_email,
+      expired:
+        row.status === 'expired' || (row.expires_at !== null && row.expires_at <= this.clock.now()),
+    };
+  }
 
   /**
    * Single use and atomic: the invitation row is locked, so of two concurrent accepts one wins and

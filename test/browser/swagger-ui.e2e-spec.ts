@@ -1,44 +1,17 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { SCREENSHOT_DIR, describeWithBrowser, launchChromium } from './chromium.js';
 import { freshWorkdir, removeWorkdir, startDevServer, type DevServer } from './dev-server.js';
 
-/** Debian's `chromium` package; `.ci/run` installs it. npm's browser download is not used. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-];
-/** Git-ignored; CI keeps what is in it. */
-const SCREENSHOT_DIR = resolve('artifacts/browser');
-
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-if (!haveChromium && !inCi) {
-  console.warn(
-    `Skipping the Swagger UI browser test: no Chromium at ${CHROMIUM}. ` +
-      'Install it with `apt-get install -y chromium` (or set CHROMIUM_PATH) to run it.',
-  );
-}
-
-// In CI a missing browser is a failure (launch throws), never a skip.
-const describeWithBrowser = haveChromium || inCi ? describe : describe.skip;
-
-describeWithBrowser('Swagger UI, as a person uses it after `npm start`', () => {
+describeWithBrowser('Swagger UI')('Swagger UI, as a person uses it after `npm start`', () => {
   const workdir = freshWorkdir('brms-browser-');
   let server: DevServer | undefined;
   let browser: Browser | undefined;
 
   beforeAll(async () => {
     server = await startDevServer(workdir);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 30_000,
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -1,0 +1,101 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Post,
+  Query,
+  applyDecorators,
+} from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '../../auth/auth.decorators.js';
+import { Clock } from '../../common/clock.js';
+import { RequestId } from '../../common/request-id.decorator.js';
+import { ProblemException } from '../../errors/problem.js';
+import { RateLimit } from '../../rate-limit/rate-limit.guard.js';
+import { expiryText } from '../expiry-text.js';
+import { InvitationAcceptanceService } from '../invitation-acceptance.service.js';
+import { ACCEPT_PAGE_CSP, renderAcceptPage, type AcceptPageState } from './accept-page.view.js';
+
+/** Where the invitation email links to (`APP_URL` + this, unless INVITATION_ACCEPT_URL is set). */
+export const ACCEPT_PAGE_PATH = 'invitations/accept';
+
+/** A token is a URL-safe string; anything else cannot be one, whatever its length. */
+function tokenOf(value: unknown): string | undefined {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(value) ? value : undefined;
+}
+
+/** The page holds a secret (the token, in its form): never cached, never sent on as a referrer. */
+const Page = () =>
+  applyDecorators(
+    Header('Content-Type', 'text/html; charset=utf-8'),
+    Header('Cache-Control', 'no-store'),
+    Header('Referrer-Policy', 'no-referrer'),
+    Header('Content-Security-Policy', ACCEPT_PAGE_CSP),
+  );
+
+/**
+ * The page the invitation email links to: what the invitation is, and one Accept button that
+ * works without JavaScript (a form POST). The JSON endpoint (`POST /api/invitations/accept`) stays
+ * for a frontend of one's own. Not an API operation, so not in the OpenAPI document.
+ */
+@Controller(ACCEPT_PAGE_PATH)
+@ApiExcludeController()
+@Public()
+export class AcceptPageController {
+  constructor(
+    private readonly acceptance: InvitationAcceptanceService,
+    private readonly clock: Clock,
+  ) {}
+
+  @Get()
+  @Page()
+  async show(@Query('token') rawToken: unknown): Promise<string> {
+    const token = tokenOf(rawToken);
+    const invitation = token ? await this.acceptance.preview(token) : undefined;
+    let state: AcceptPageState;
+    if (!invitation) state = { kind: 'invalid' };
+    else if (invitation.status === 'accepted') state = { kind: 'used' };
+    else if (invitation.expired) state = { kind: 'expired' };
+    else {
+      state = {
+        kind: 'pending',
+        organisationName: invitation.organisationName,
+        inviter: invitation.inviterEmail,
+        expires: invitation.expiresAt && expiryText(invitation.expiresAt, this.clock.now()),
+      };
+    }
+    return renderAcceptPage(state, token);
+  }
+
+  @Post()
+  @Page()
+  @HttpCode(200)
+  @RateLimit('accept')
+  async accept(
+    @Body() body: Record<string, unknown> | undefined,
+    @RequestId() requestId: string | undefined,
+  ): Promise<string> {
+    const token = tokenOf(body?.token);
+    if (!token) return renderAcceptPage({ kind: 'invalid' });
+    try {
+      await this.acceptance.accept(token, requestId);
+    } catch (error) {
+      if (!(error instanceof ProblemException)) throw error;
+      return renderAcceptPage(PROBLEM_STATES[error.getStatus()] ?? { kind: 'invalid' });
+    }
+    const invitation = await this.acceptance.preview(token);
+    return renderAcceptPage({
+      kind: 'joined',
+      organisationName: invitation?.organisationName ?? 'the organisation',
+    });
+  }
+}
+
+/** The acceptance service's refusals, in words. */
+const PROBLEM_STATES: Record<number, AcceptPageState> = {
+  404: { kind: 'invalid' },
+  409: { kind: 'used' },
+  410: { kind: 'expired' },
+};

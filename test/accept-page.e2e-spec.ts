@@ -1,0 +1,105 @@
+import request from 'supertest';
+import { mintToken, seedMember, type Member } from './kit/auth.js';
+import { TestClock } from './kit/clock.js';
+import { acceptLinkIn } from './kit/mailbox.js';
+import { createTestApp, type TestApp } from './kit/test-app.js';
+
+const DAY = 24 * 3600 * 1000;
+
+/** The page the invitation email links to, as a browser without JavaScript uses it. */
+describe('GET/POST /invitations/accept (the page behind the emailed link)', () => {
+  let t: TestApp;
+  let owner: Member;
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    t = await createTestApp({ mailbox: true, clock });
+    owner = await seedMember(t.dataSource, { email: 'owner@page.test', type: 'owner' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function invite(email: string): Promise<{ path: string; token: string }> {
+    await request(t.server)
+      .post('/api/users')
+      .set('Authorization', `Internal ${await mintToken(owner)}`)
+      .send({ emails: [email] })
+      .expect(200);
+    const { url, token } = acceptLinkIn(await t.mailbox!.waitFor(email));
+    return { path: `${url.pathname}${url.search}`, token };
+  }
+
+  const submit = (token: string) =>
+    request(t.server)
+      .post('/invitations/accept')
+      .type('form')
+      .send({ token })
+      .expect(200)
+      .expect('Content-Type', /text\/html/);
+
+  const memberType = async (email: string) =>
+    (
+      await t.dataSource.query<{ type: string }[]>(
+        `SELECT m.type FROM organisation_members m JOIN users u ON u.id = m.user_id
+          WHERE u.email = $1`,
+        [email],
+      )
+    )[0]?.type;
+
+  it('shows the organisation, the inviter and the expiry, with headers that keep the token in', async () => {
+    const { path, token } = await invite('page.one@example.com');
+    const page = await request(t.server).get(path).expect(200);
+
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.headers['content-security-policy']).toMatch(/default-src 'none'/);
+    expect(page.headers['content-security-policy']).not.toMatch(/unsafe-inline|script-src/);
+    expect(page.text).toContain('owner@page.test');
+    expect(page.text).toMatch(/Expires<\/dt><dd>[^<]+ UTC \(in 7 days\)</);
+    expect(page.text).toMatch(/<button type="submit">Accept invitation<\/button>/);
+    // The token travels only in the form, never in text the page shows.
+    expect(page.text.split(token)).toHaveLength(2);
+    expect(page.text).toContain(`name="token" value="${token}"`);
+  });
+
+  it('accepts with the form, makes the invitee a member, and says so; a second use is "already used"', async () => {
+    const { token } = await invite('page.two@example.com');
+    expect(await memberType('page.two@example.com')).toBe('invited');
+
+    expect((await submit(token)).text).toContain('You are now a member of');
+    expect(await memberType('page.two@example.com')).toBe('member');
+
+    expect((await submit(token)).text).toContain('already been used');
+    expect((await request(t.server).get(`/invitations/accept?token=${token}`)).text).toContain(
+      'already been used',
+    );
+  });
+
+  it('says an expired link has expired, on the page and on accept, and changes nothing', async () => {
+    const { path, token } = await invite('page.three@example.com');
+    clock.advance(8 * DAY);
+    try {
+      expect((await request(t.server).get(path).expect(200)).text).toContain('has expired');
+      expect((await submit(token)).text).toContain('has expired');
+      expect(await memberType('page.three@example.com')).toBe('invited');
+    } finally {
+      clock.advance(-8 * DAY);
+    }
+  });
+
+  it('calls an unknown, malformed or missing token not valid, without echoing it', async () => {
+    for (const query of [
+      '?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      '?token=%3Cb%3E',
+      '',
+    ]) {
+      const page = await request(t.server).get(`/invitations/accept${query}`).expect(200);
+      expect(page.text).toContain('not valid');
+      expect(page.text).not.toContain('AAAAAAAAAAAAAAAA');
+      expect(page.text).not.toContain('<b>');
+    }
+    expect((await submit('x'.repeat(43))).text).toContain('not valid');
+  });
+});

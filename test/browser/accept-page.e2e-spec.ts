@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import { mintToken, seedMember, type Member } from '../kit/auth.js';
+import { TestClock } from '../kit/clock.js';
+import { acceptLinkIn } from '../kit/mailbox.js';
+import { createTestApp, type TestApp } from '../kit/test-app.js';
+import { SCREENSHOT_DIR, describeWithBrowser, launchChromium } from './chromium.js';
+
+const PHONE = { width: 375, height: 740 };
+
+describeWithBrowser('accept page')('the emailed link, opened in a browser on a phone', () => {
+  let t: TestApp;
+  let owner: Member;
+  let browser: Browser;
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    t = await createTestApp({ mailbox: true, clock });
+    owner = await seedMember(t.dataSource, { email: 'owner@browser.test', type: 'owner' });
+    browser = await launchChromium();
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  /** Invites `email` and opens the link of the email that arrived at the SMTP peer. */
+  async function openInvitation(email: string): Promise<{ page: Page; html: string }> {
+    await request(t.server)
+      .post('/api/users')
+      .set('Authorization', `Internal ${await mintToken(owner)}`)
+      .send({ emails: [email] })
+      .expect(200);
+    const received = await t.mailbox!.waitFor(email);
+    const { url } = acceptLinkIn(received);
+    const page = await browser.newPage({ viewport: PHONE, javaScriptEnabled: false });
+    page.setDefaultTimeout(15_000);
+    // The link's origin is APP_URL; the test app listens elsewhere on loopback.
+    await page.goto(`${t.url}${url.pathname}${url.search}`);
+    return { page, html: received.html };
+  }
+
+  const fitsWidth = (page: Page) =>
+    // A string: the test's TypeScript has no DOM types.
+    page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth');
+
+  const memberType = async (email: string) =>
+    (
+      await t.dataSource.query<{ type: string }[]>(
+        `SELECT m.type FROM organisation_members m JOIN users u ON u.id = m.user_id
+          WHERE u.email = $1`,
+        [email],
+      )
+    )[0]?.type;
+
+  it('joins with one click (keyboard included), without JavaScript, and a second visit says "already used"', async () => {
+    const { page } = await openInvitation('phone.one@example.com');
+    try {
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'accept-page-375.png'), fullPage: true });
+      expect(await fitsWidth(page)).toBe(true);
+      expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe(
+        'Join your team on BRMS',
+      );
+      expect(await page.locator('main').innerText()).toContain('owner@browser.test');
+
+      const accept = page.getByRole('button', { name: 'Accept invitation' });
+      await accept.focus();
+      await page.keyboard.press('Enter');
+      await page.getByText('You are now a member of').waitFor();
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'accept-page-joined-375.png') });
+      expect(await memberType('phone.one@example.com')).toBe('member');
+
+      await page.goBack();
+      await page.reload();
+      expect(await page.locator('main').innerText()).toContain('already been used');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('says an expired link has expired and changes nothing', async () => {
+    const { page } = await openInvitation('phone.two@example.com');
+    try {
+      clock.advance(8 * 24 * 3600 * 1000);
+      await page.getByRole('button', { name: 'Accept invitation' }).click();
+      await page.getByText('This invitation has expired').waitFor();
+      expect(await memberType('phone.two@example.com')).toBe('invited');
+    } finally {
+      clock.advance(-8 * 24 * 3600 * 1000);
+      await page.close();
+    }
+  });
+});
