@@ -86,6 +86,9 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
+  } else if ((error as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE') {
+    const { port } = error as { port?: number };
+    console.error(`port ${port} is in use — is brms-api already running? set PORT`);
   } else {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   }

@@ -139,6 +139,25 @@ describe('CLI against DATABASE_URL', () => {
     );
   }, 60_000);
 
+  it('bootstrap refuses a second organisation of the same name, creating nothing', async () => {
+    const first = bootstrapOutput(
+      await runCli(['bootstrap', '--org', 'Epsilon', '--owner', 'a@epsilon.test'], workdir, env),
+    );
+    const again = await runCli(
+      ['bootstrap', '--org', 'Epsilon', '--owner', 'b@epsilon.test'],
+      workdir,
+      env,
+    );
+    expect(again).toMatchObject({ code: 1, stdout: '' });
+    expect(again.stderr).toContain(
+      `an organisation named "Epsilon" exists already (${first.organisationId})`,
+    );
+    const rows = await t.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM organisations WHERE name = 'Epsilon'`,
+    );
+    expect(rows[0].n).toBe(1);
+  }, 60_000);
+
   it('refuses bad input before touching the database, with a message and exit code 1', async () => {
     const id = '00000000-0000-4000-8000-000000000000';
     const cases: [string[], string][] = [

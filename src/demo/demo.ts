@@ -44,8 +44,9 @@ export function demoBanner(demo: DemoAccess, docsUrl: string): string {
     '',
     `Authorization: ${demo.authorization}`,
     '',
-    `In Swagger UI (${docsUrl}): Authorize, paste everything after "Authorization: ", then`,
-    `try POST /api/users. With curl, pass the whole line: -H 'Authorization: Internal …'`,
+    // No other line may contain "Authorization: ": scripts take the token with grep.
+    `In Swagger UI (${docsUrl}): Authorize, paste the value from "Internal" on, then try`,
+    `POST /api/users. With curl, pass the whole line above as a header: -H '<that line>'`,
     '',
   ].join('\n');
 }

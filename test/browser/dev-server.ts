@@ -58,7 +58,7 @@ export interface DevServer {
   authorization: string;
   /** Everything it wrote to stdout and stderr so far. */
   output(): string;
-  /** SIGINT, as Ctrl-C would; resolves with the exit code. */
+  /** SIGINT to its whole process group, as Ctrl-C in a terminal; resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
@@ -86,6 +86,8 @@ export async function startDevServer(workdir: string, timeoutMs = 90_000): Promi
     cwd: workdir,
     env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, like a job in a terminal, which Ctrl-C signals as a whole.
+    detached: true,
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -93,7 +95,7 @@ export async function startDevServer(workdir: string, timeoutMs = 90_000): Promi
 
   const stop = async (): Promise<number | null> => {
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-    child.kill('SIGINT');
+    process.kill(-child.pid!, 'SIGINT');
     try {
       return await waitForExit(child, 30_000);
     } catch (error) {
