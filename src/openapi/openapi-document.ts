@@ -170,7 +170,8 @@ export function setupOpenApi(app: INestApplication): void {
   SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app), {
     raw: ['json'],
     customSiteTitle: `${API_TITLE} API`,
-    swaggerOptions: { persistAuthorization: true },
+    // A filter box for the operations; the token survives a reload.
+    swaggerOptions: { persistAuthorization: true, filter: true },
     // Only the copy embedded in Swagger UI's init script is changed; /docs-json stays the contract.
     patchDocumentOnRequest: <TRequest, TResponse>(
       req: TRequest,
@@ -184,13 +185,23 @@ export function setupOpenApi(app: INestApplication): void {
 }
 
 /**
- * Swagger UI offers no input for a custom `http` scheme such as `internal`, so the document it
- * shows describes `internalAuth` as the header it really is: a person pastes the whole
- * `Internal <token>` value into the Authorize dialog and every "Try it out" sends it as is.
+ * The copy Swagger UI shows. It offers no input for a custom `http` scheme such as `internal`, so
+ * this copy describes `internalAuth` as the header it really is: a person pastes the whole
+ * `Internal <token>` value into the Authorize dialog and every "Try it out" sends it as is. And it
+ * lists only the tags that have operations here: the reference's other tags would otherwise fill
+ * the page with empty sections above the ones in use.
  */
 export function swaggerUiDocument(document: OpenAPIObject): OpenAPIObject {
+  const used = new Set(
+    Object.values(document.paths).flatMap((pathItem) =>
+      Object.values(pathItem as Record<string, { tags?: string[] }>).flatMap(
+        (operation) => operation.tags ?? [],
+      ),
+    ),
+  );
   return {
     ...document,
+    tags: document.tags?.filter((tag) => used.has(tag.name)),
     components: {
       ...document.components,
       securitySchemes: {
