@@ -1,15 +1,10 @@
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import request from 'supertest';
 import { inviteEmailProblem } from '../src/invitations/dto/invite-email.validator.js';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
+import { ajv } from './kit/contract.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
-// ajv-formats is CommonJS with a default export; under ESM interop it may arrive wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as (ajv: Ajv) => Ajv;
-const ajv = new Ajv({ strict: false });
-addFormats(ajv);
+// The reference's own validator, with ajv-formats.
 const isFormatEmail = ajv.compile({ type: 'string', format: 'email' });
 
 describe('bad input (issue 23)', () => {
