@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Response } from 'express';
 import helmet from 'helmet';
+import { assignRequestId, type RequestWithId } from './common/request-id.js';
 import { answerClientErrorsWithProblems } from './common/client-error.js';
 import { AppConfig } from './config/app-config.js';
 import { setupOpenApi } from './openapi/openapi-document.js';
@@ -21,6 +23,11 @@ export function configureApp(app: INestApplication): NestExpressApplication {
   const { trustProxy, corsOrigins } = express.get(AppConfig).httpSecurity;
   express.disable('x-powered-by');
   express.set('trust proxy', trustProxy);
+  // Before Swagger UI's routes, which Nest's middleware (RequestContextMiddleware) never sees.
+  express.use((req: RequestWithId, res: Response, next: NextFunction) => {
+    assignRequestId(req, res);
+    next();
+  });
   express.use(helmet());
   // CORS stays off (no Access-Control-* headers at all) unless origins are configured.
   if (corsOrigins.length > 0) express.enableCors({ origin: corsOrigins });

@@ -129,7 +129,7 @@ describe('malformed requests', () => {
     ['a unicode look-alike domain', 200, '{"emails": ["user@exаmple.com"]}'],
     ['an IDN domain', 200, '{"emails": ["user@bücher.example"]}'],
     ['a non-ASCII local part', 400, '{"emails": ["üser@example.com"]}'],
-    ['a quoted local part', 200, '{"emails": ["\\"john doe\\"@example.com"]}'],
+    ['a quoted local part', 400, '{"emails": ["\\"john doe\\"@example.com"]}'],
     ['a comment', 400, '{"emails": ["john(comment)@example.com"]}'],
     ['a display name', 400, '{"emails": ["John <john@example.com>"]}'],
     ['an IP literal', 400, '{"emails": ["john@[127.0.0.1]"]}'],

@@ -4,6 +4,7 @@ import {
   type ArgumentMetadata,
   type ValidationError,
 } from '@nestjs/common';
+import { isWellFormedText } from '../common/well-formed.js';
 import { PROBLEM_TYPES, ProblemException, type FieldError } from './problem.js';
 
 /**
@@ -40,6 +41,21 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** Where `value` holds a string with a lone UTF-16 surrogate (`emails[1]`, `search`). */
+export function malformedTextPaths(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return isWellFormedText(value) ? [] : [path];
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => malformedTextPaths(item, `${path}[${index}]`));
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, item]) => {
+    const keyPath = path
+      ? `${path}.${JSON.stringify(key).slice(1, -1)}`
+      : JSON.stringify(key).slice(1, -1);
+    return isWellFormedText(key) ? malformedTextPaths(item, keyPath) : [keyPath];
+  });
+}
+
 export function validationProblem(errors: FieldError[]): ProblemException {
   return new ProblemException(400, {
     type: PROBLEM_TYPES.validation,
@@ -65,24 +81,24 @@ export class AppValidationPipe extends ValidationPipe {
     });
   }
 
-  // ValidationPipe declares a promise; Nest's PipesConsumer awaits whatever a pipe returns.
-  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (!metadata.metatype || !this.toValidate(metadata)) {
-      // What ValidationPipe answers for a value it does not validate (custom parameter decorators
-      // such as @CurrentPrincipal, primitives), without going through its async path: on Node.js
-      // 20, with the logging context's promise hooks on, each promise of it costs about as much as
-      // the answer itself, for two or three parameters of every request.
-      return this.transformPrimitive(value, metadata) as Promise<unknown>;
-    }
-    return this.validated(value, metadata);
-  }
-
-  private async validated(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'custom') return super.transform(value, metadata);
     if (metadata.type === 'body') {
       if (value === undefined) value = {};
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw validationProblem([{ path: '', message: 'the request body must be a JSON object' }]);
       }
+    }
+    // Lone surrogates are not text: refused here, once for every body, query and path parameter,
+    // before any check (validator.js calls encodeURI, which throws on them) sees them.
+    const malformed = malformedTextPaths(
+      value,
+      metadata.type === 'param' ? (metadata.data ?? '') : '',
+    );
+    if (malformed.length > 0) {
+      throw validationProblem(
+        malformed.map((path) => ({ path, message: 'must be well-formed Unicode text' })),
+      );
     }
     return super.transform(value, metadata);
   }

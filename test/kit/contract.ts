@@ -18,7 +18,7 @@ type Document = {
 export const reference = parse(readFileSync('openapi/reference.yaml', 'utf8')) as Document;
 
 // Ajv understands OpenAPI 3.0's `nullable`; strict off for the other OpenAPI-only keywords.
-const ajv = new Ajv({ allErrors: true, strict: false });
+export const ajv = new Ajv({ allErrors: true, strict: false });
 addFormats(ajv);
 
 /** A real JSON Schema validator for one response of the reference document. */

@@ -1,11 +1,31 @@
 import fc from 'fast-check';
+import type { ValidateFunction } from 'ajv';
+import { Ajv } from 'ajv';
 import request from 'supertest';
+import { expectToMatchReference, referenceResponseValidator } from '../kit/contract.js';
 import { authHeader, seedMember, type Member } from '../kit/auth.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
 import { reportScenario } from './report.js';
 
 /** Cases per endpoint: 2 000 in CI; FUZZ_RUNS raises it for a longer local run. */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
+/** A new seed each run unless FUZZ_SEED replays one; printed so a failure reproduces. */
+const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+process.stderr.write(`fuzz: FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS}\n`);
+/** Each property its own seed derived from SEED, so one replays without the others. */
+const settings = (property: number) => ({ numRuns: RUNS, seed: SEED + property });
+
+const validateInviteAnswer = referenceResponseValidator('/api/users', 'post', '200');
+const validateProblem = new Ajv({ allErrors: true }).compile({
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string', minLength: 1 },
+    title: { type: 'string', minLength: 1 },
+    status: { type: 'integer', minimum: 400, maximum: 599 },
+    detail: { type: 'string', minLength: 4 },
+  },
+});
 
 type Outcome = { status: number; contentType: string; body: unknown };
 
@@ -26,11 +46,15 @@ describe('fuzzing every endpoint', () => {
   });
 
   /** Every answer a client mistake gets: a 4xx problem+json with a useful detail, never a 5xx. */
-  function expectSound(outcome: Outcome): void {
+  function expectSound(outcome: Outcome, validate2xx?: ValidateFunction): void {
     requests++;
     if (outcome.status >= 500) serverErrors++;
     expect(outcome.status).toBeLessThan(500);
+    if (validate2xx && outcome.status >= 200 && outcome.status < 300) {
+      expectToMatchReference(validate2xx, outcome.body);
+    }
     if (outcome.status >= 400) {
+      expect(validateProblem(outcome.body)).toBe(true);
       expect(outcome.contentType).toMatch(/^application\/problem\+json/);
       const body = outcome.body as { detail?: unknown; status?: unknown };
       expect(body.status).toBe(outcome.status);
@@ -56,7 +80,19 @@ describe('fuzzing every endpoint', () => {
     };
   };
 
-  const anyText = fc.string({ unit: 'binary', maxLength: 60 });
+  // Full-range UTF-16 (lone surrogates included), mixed with ASCII, and the characters that break
+  // things made common rather than rare: surrogate halves, NUL, CR/LF, and overlong values.
+  const nasty = fc.constantFrom('\ud800', '\udfff', '\u0000', '\r\n', '\n', '%ED%A0%80', '\ufffe');
+  const mixedUnit = fc.oneof(
+    { weight: 4, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+    { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 1 }) },
+    { weight: 2, arbitrary: nasty },
+  );
+  const anyText = fc.oneof(
+    { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) },
+    { weight: 3, arbitrary: fc.array(mixedUnit, { maxLength: 40 }).map((u) => u.join('')) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 255, maxLength: 2000 }) },
+  );
   const emailish = fc.oneof(
     fc.emailAddress(),
     anyText,
@@ -96,20 +132,51 @@ describe('fuzzing every endpoint', () => {
       'application/merge-patch+json',
     ),
   );
+  // Percent-encoded bytes that need not be UTF-8 (an encoded lone surrogate, a stray continuation
+  // byte): what a query string or path can really carry that a JS string cannot.
+  const rawBytes = fc
+    .array(
+      fc.oneof(
+        fc.integer({ min: 0, max: 255 }).map((x) => [x]),
+        fc.constant([0xed, 0xa0, 0x80]),
+        fc.constant([0xed, 0xbf, 0xbf]),
+      ),
+      { maxLength: 20 },
+    )
+    .map((groups) =>
+      groups
+        .flat()
+        .map((x) => `%${x.toString(16).padStart(2, '0')}`)
+        .join(''),
+    );
+  const headerByte = fc
+    .oneof(fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff }))
+    .map((code) => String.fromCharCode(code));
   const authorization = fc.oneof(
     { weight: 8, arbitrary: fc.constant<string | undefined>(undefined) },
     { weight: 1, arbitrary: fc.constant<string | null>(null) },
-    // Node's client refuses to send control characters in a header, so: printable ASCII.
-    { weight: 1, arbitrary: fc.stringMatching(/^[\x20-\x7e]{0,120}$/).map((v) => `Internal ${v}`) },
+    // A header is bytes: Node's client sends tab, printable ASCII and 0x80-0xff (as latin1), and
+    // refuses the rest, so those are the values a token can arrive with.
+    {
+      weight: 2,
+      arbitrary: fc.string({ unit: headerByte, maxLength: 400 }).map((v) => `Internal ${v}`),
+    },
   );
+  // encodeURIComponent throws on a lone surrogate; its UTF-8 encoder writes U+FFFD instead, so a
+  // raw encoded surrogate (%ED%A0%80) comes through the nasty values.
+  const percentEncode = (v: string) =>
+    [...Buffer.from(v, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
   const query = fc.dictionary(
     fc.constantFrom('search', 'status', 'limit', 'cursor', 'action', 'from', 'to', 'x', 'limit[]'),
-    anyText,
+    fc.oneof(
+      anyText.map((v) => percentEncode(v)),
+      rawBytes,
+    ),
     { maxKeys: 4 },
   );
   const encodeQuery = (q: Record<string, string>) =>
     Object.entries(q)
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${v}`)
       .join('&');
 
   it('POST /api/users', async () => {
@@ -117,9 +184,10 @@ describe('fuzzing every endpoint', () => {
       fc.asyncProperty(inviteBody, contentType, authorization, async (body, type, authz) => {
         expectSound(
           await send('post', '/api/users', { body, contentType: type, authorization: authz }),
+          validateInviteAnswer,
         );
       }),
-      { numRuns: RUNS },
+      settings(1),
     );
   });
 
@@ -129,22 +197,27 @@ describe('fuzzing every endpoint', () => {
         const path = `${audit ? '/api/audit-log' : '/api/invitations'}?${encodeQuery(q)}`;
         expectSound(await send('get', path, { authorization: authz }));
       }),
-      { numRuns: RUNS },
+      settings(2),
     );
   });
 
   it('POST and DELETE /api/users/{userId}/invitation', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.uuid(), anyText),
+        fc.oneof(
+          fc.uuid().map(encodeURIComponent),
+          anyText.map((v) => percentEncode(v)),
+          // Bytes that are not UTF-8 (an encoded lone surrogate, a stray continuation byte).
+          rawBytes,
+        ),
         fc.boolean(),
         authorization,
         async (id, post, authz) => {
-          const path = `/api/users/${encodeURIComponent(id)}/invitation`;
+          const path = `/api/users/${id}/invitation`;
           expectSound(await send(post ? 'post' : 'delete', path, { authorization: authz }));
         },
       ),
-      { numRuns: RUNS },
+      settings(3),
     );
   });
 
@@ -165,7 +238,7 @@ describe('fuzzing every endpoint', () => {
           }),
         );
       }),
-      { numRuns: RUNS },
+      settings(4),
     );
   });
 

@@ -1,3 +1,4 @@
+import { isWellFormedText } from '../../common/well-formed.js';
 import { ValidateBy, isEmail, type ValidationOptions } from 'class-validator';
 import { registerElementCheck } from '../../errors/validation.js';
 
@@ -6,6 +7,9 @@ const IS_INVITE_EMAIL = 'isInviteEmail';
 // C0 controls, DEL and C1 controls: header injection (CR/LF) and invisible characters.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+// ajv-formats' `email` (full mode).
+const DOT_ATOM_ADDRESS =
+  /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 
 /** Why `value` is not an address we can invite, or undefined when it is one. */
 export function inviteEmailProblem(value: unknown): string | undefined {
@@ -13,8 +17,12 @@ export function inviteEmailProblem(value: unknown): string | undefined {
   if (value.length === 0) return 'must not be empty';
   if (value.length > MAX_EMAIL_LENGTH) return `must be at most ${MAX_EMAIL_LENGTH} characters`;
   if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  // Plain addresses only: no display names, no IP-literal domains, a TLD, and an ASCII local part
-  // (SMTPUTF8 is not something we can count on every relay to support). IDN domains are accepted.
+  if (!isWellFormedText(value)) return 'must be well-formed Unicode text';
+  // What the common `format: email` validators (ajv-formats) accept, so our answers validate
+  // against the contract: a dot-atom ASCII local part (no quotes, comments) and an ASCII domain
+  // (IDN domains arrive here already in their A-label form, see InviteUsersDto).
+  if (!DOT_ATOM_ADDRESS.test(value)) return 'must be a valid email address';
+  // Beyond that: a TLD, and no IP-literal domains.
   const valid = isEmail(value, {
     allow_display_name: false,
     allow_ip_domain: false,
