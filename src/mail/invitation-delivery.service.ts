@@ -150,9 +150,8 @@ export class InvitationDelivery {
     let timer: NodeJS.Timeout | undefined;
     try {
       await this.smtpSlots(() => {
-        // Not AbortSignal.timeout(): its timer cannot be cancelled, so every send would leave one
-        // that fires MAIL_SEND_TIMEOUT later and builds a DOMException for a send long done (seen
-        // in the outbox-drain benchmark's CPU profile). The clock starts once a slot is free.
+        // Not AbortSignal.timeout(): its timer cannot be cancelled, and the reason recorded must
+        // name MAIL_SEND_TIMEOUT. The clock starts once a slot is free.
         const timeout = new AbortController();
         timer = setTimeout(
           () => timeout.abort(new SendTimeoutError(this.config.mail.sendTimeoutMs)),
