@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module.js';
+import { InternalAuthGuard } from './auth/internal-auth.guard.js';
 import { CommonModule } from './common/common.module.js';
 import { AppConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -7,6 +9,7 @@ import { ErrorsModule } from './errors/errors.module.js';
 import { HealthModule } from './health/health.module.js';
 import { InvitationsModule } from './invitations/invitations.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 
 @Module({
@@ -22,6 +25,12 @@ import { RateLimitModule } from './rate-limit/rate-limit.module.js';
     AuthModule,
     HealthModule,
     InvitationsModule,
+  ],
+  // Global guards run in this order: the per-address limit before the token is even looked at,
+  // so floods of bad tokens are limited too.
+  providers: [
+    { provide: APP_GUARD, useClass: RateLimitGuard },
+    { provide: APP_GUARD, useClass: InternalAuthGuard },
   ],
 })
 export class AppModule {}

@@ -5,6 +5,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ApiSecurity } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import type { Permission, Principal } from './principal.js';
@@ -13,8 +14,12 @@ export const IS_PUBLIC_KEY = 'brms:public';
 export const PERMISSION_KEY = 'brms:permission';
 export const INTERNAL_AUTH_SCHEME = 'internalAuth';
 
-/** Opts a route out of the global InternalAuthGuard. Everything else requires a token. */
-export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+/**
+ * Opts a route out of the global InternalAuthGuard, and so out of the per-address `requests` limit
+ * that every authenticated route spends. Everything else requires a token.
+ */
+export const Public = () =>
+  applyDecorators(SetMetadata(IS_PUBLIC_KEY, true), SkipThrottle({ requests: true }));
 
 /**
  * Requires an internal token whose member holds `permission`, and declares the `internalAuth`
@@ -25,7 +30,7 @@ export const InternalAuth = (permission: Permission) =>
   applyDecorators(
     SetMetadata(PERMISSION_KEY, permission),
     ApiSecurity(INTERNAL_AUTH_SCHEME),
-    // 429: the global per-address limit (RateLimitGuard) applies to every authenticated route.
+    // 429: the per-address `requests` limit (RateLimitGuard) applies to every authenticated route.
     ApiProblemResponses(401, 403, 429),
   );
 

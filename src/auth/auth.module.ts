@@ -1,12 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { InternalAuthGuard } from './internal-auth.guard.js';
 import { InternalTokenService } from './internal-token.service.js';
 
-/** Registers InternalAuthGuard globally: routes are protected unless marked `@Public()`. */
+/** The token check; AppModule registers InternalAuthGuard as a global guard. */
 @Global()
 @Module({
-  providers: [InternalTokenService, { provide: APP_GUARD, useClass: InternalAuthGuard }],
+  providers: [InternalTokenService],
   exports: [InternalTokenService],
 })
 export class AuthModule {}

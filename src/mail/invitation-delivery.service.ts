@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { MailerService } from '@nestjs-modules/mailer';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
@@ -9,7 +10,6 @@ import { InvitationEmailRenderer } from './invitation-email.renderer.js';
 import { newInvitationToken } from './invitation-token.js';
 import { coalescingLoader } from './coalescing-loader.js';
 import { deliveryLeaseMs } from './mail-queue.js';
-import { Mailer } from './mailer.js';
 
 /** What one delivery attempt did; anything but `sent` means no email left. */
 export type DeliveryOutcome =
@@ -121,7 +121,7 @@ export class InvitationDelivery {
 
   constructor(
     private readonly sql: Sql,
-    private readonly mailer: Mailer,
+    private readonly mailer: MailerService,
     private readonly renderer: InvitationEmailRenderer,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -150,18 +150,15 @@ export class InvitationDelivery {
     let timer: NodeJS.Timeout | undefined;
     try {
       await this.smtpSlots(() => {
-        // Not AbortSignal.timeout(): its timer cannot be cancelled, so every send would leave one
-        // that fires MAIL_SEND_TIMEOUT later and builds a DOMException for a send long done (seen
-        // in the outbox-drain benchmark's CPU profile). The clock starts once a slot is free.
+        // Not AbortSignal.timeout(): its timer cannot be cancelled, and the reason recorded must
+        // name MAIL_SEND_TIMEOUT. The clock starts once a slot is free.
         const timeout = new AbortController();
         timer = setTimeout(
           () => timeout.abort(new SendTimeoutError(this.config.mail.sendTimeoutMs)),
           this.config.mail.sendTimeoutMs,
         );
-        return this.mailer.send(
-          { to: claim.email, subject: email.subject, html: email.html, text: email.text },
-          timeout.signal,
-        );
+        const { from } = this.config.mail;
+        return this.mailer.sendMail({ from, to: claim.email, ...email, signal: timeout.signal });
       });
     } catch (error) {
       clearTimeout(timer);

@@ -1,9 +1,32 @@
 import { AppConfig } from '../config/app-config.js';
 import { loadConfig, type RawEnv } from '../config/config.schema.js';
-import { InvitationEmailRenderer, formatExpiry } from './invitation-email.renderer.js';
+import {
+  InvitationEmailRenderer,
+  formatExpiry,
+  type InvitationEmailView,
+} from './invitation-email.renderer.js';
+import { mailerOptions } from './mailer.js';
 
 const config = (env: RawEnv = {}) =>
   AppConfig.from(loadConfig({ APP_URL: 'https://brms.example.com/', ...env }, 'x'.repeat(32)));
+
+/** The email as sent: the renderer's parts, and the HTML part as the mailer's adapter renders it. */
+function renderEmail(view: InvitationEmailView, appConfig = config()) {
+  const email = new InvitationEmailRenderer(appConfig).render(view);
+  const options = mailerOptions(appConfig);
+  const mail: { data: { template: string; context: object; html?: string } } = {
+    data: { template: email.template, context: email.context },
+  };
+  options.template?.adapter?.compile(
+    mail,
+    (error?: Error) => {
+      if (error) throw error;
+    },
+    options,
+  );
+  if (mail.data.html === undefined) throw new Error('the adapter rendered no HTML');
+  return { ...email, html: mail.data.html };
+}
 
 const view = {
   organisationName: 'Acme & <Partners>',
@@ -14,7 +37,7 @@ const view = {
 
 describe('InvitationEmailRenderer', () => {
   it('names the organisation and the inviter, shows the expiry and carries the accept link', () => {
-    const email = new InvitationEmailRenderer(config()).render(view);
+    const email = renderEmail(view);
     const link = 'https://brms.example.com/invitations/accept?token=tok_EN-abc123';
 
     expect(email.subject).toBe('You are invited to join Acme & <Partners> on BRMS');
@@ -42,7 +65,7 @@ describe('InvitationEmailRenderer', () => {
   });
 
   it('omits an unknown inviter and says when the link does not expire', () => {
-    const email = new InvitationEmailRenderer(config()).render({
+    const email = renderEmail({
       ...view,
       inviterEmail: null,
       expiresAt: null,

@@ -19,13 +19,18 @@ export interface InvitationEmailView {
   token: string;
 }
 
+/** The subject and text part, rendered; the HTML part as the mailer's template and its context. */
 export interface RenderedEmail {
   subject: string;
-  html: string;
   text: string;
+  template: typeof HTML_TEMPLATE;
+  context: TemplateContext;
 }
 
-interface TemplateContext {
+/** The HTML part's template, rendered at send time by the mailer's Handlebars adapter. */
+export const HTML_TEMPLATE = 'invitation.html.hbs';
+
+export interface TemplateContext {
   subject: string;
   organisationName: string;
   inviterEmail: string | null;
@@ -46,24 +51,29 @@ export function formatExpiry(date: Date): string {
 }
 
 /**
- * Renders the invitation email from Handlebars templates: an HTML part (escaped) and a plain-text
- * part and subject (not escaped: they are not HTML). Templates are compiled when the app starts,
- * and the subject (MAIL_SUBJECT) is rendered once then, so a broken template stops the start
- * instead of failing every delivery. Strict mode: a misspelled variable is an error, not a blank.
+ * Renders the invitation email's plain-text part and subject (not escaped: they are not HTML) and
+ * gives the context for the HTML part, which the mailer's Handlebars adapter renders (escaped).
+ * Every template is compiled and rendered once when the app starts, the HTML one with the options
+ * the adapter uses, so a broken template or MAIL_SUBJECT stops the start instead of failing every
+ * delivery. Strict mode: a misspelled variable is an error, not a blank.
  */
 @Injectable()
 export class InvitationEmailRenderer {
   private readonly hbs = Handlebars.create();
   private readonly subjectTemplate: Handlebars.TemplateDelegate<TemplateContext>;
-  private readonly htmlTemplate: Handlebars.TemplateDelegate<TemplateContext>;
   private readonly textTemplate: Handlebars.TemplateDelegate<TemplateContext>;
 
   constructor(private readonly config: AppConfig) {
     this.subjectTemplate = this.hbs.compile(config.mail.subject, { strict: true, noEscape: true });
-    this.htmlTemplate = this.compileFile('invitation.html.hbs', { strict: true });
     this.textTemplate = this.compileFile('invitation.text.hbs', { strict: true, noEscape: true });
     try {
-      this.render({ organisationName: 'Example', inviterEmail: null, expiresAt: null, token: 'x' });
+      const { context } = this.render({
+        organisationName: 'Example',
+        inviterEmail: null,
+        expiresAt: null,
+        token: 'x',
+      });
+      this.compileFile(HTML_TEMPLATE, { strict: true })(context);
     } catch (error) {
       throw new Error(
         `Invitation email templates do not render (check MAIL_SUBJECT): ${(error as Error).message}`,
@@ -89,7 +99,7 @@ export class InvitationEmailRenderer {
       .replace(/\s+/g, ' ')
       .trim();
     const context = { ...base, subject };
-    return { subject, html: this.htmlTemplate(context), text: this.textTemplate(context) };
+    return { subject, text: this.textTemplate(context), template: HTML_TEMPLATE, context };
   }
 
   private compileFile(

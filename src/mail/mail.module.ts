@@ -4,7 +4,7 @@ import { InvitationDelivery } from './invitation-delivery.service.js';
 import { InvitationEmailRenderer } from './invitation-email.renderer.js';
 import { InvitationOutbox } from './invitation-outbox.js';
 import { MailQueue } from './mail-queue.js';
-import { Mailer } from './mailer.js';
+import { AppMailerModule } from './mailer.js';
 import { MailWorker } from './mail.worker.js';
 import { PgBossInvitationOutbox } from './pg-boss-invitation-outbox.js';
 
@@ -14,10 +14,9 @@ import { PgBossInvitationOutbox } from './pg-boss-invitation-outbox.js';
  * Handlebars templates.
  */
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, AppMailerModule],
   providers: [
     MailQueue,
-    Mailer,
     InvitationEmailRenderer,
     InvitationDelivery,
     MailWorker,

@@ -1,16 +1,12 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { resolve } from 'node:path';
-import nodemailer, { type SMTPPoolOptions, type Transporter } from 'nodemailer';
+import { Logger } from '@nestjs/common';
+import { MailerModule, type MailerOptions } from '@nestjs-modules/mailer';
+import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.adapter';
+import type { SMTPPoolOptions } from 'nodemailer';
 import { AppConfig } from '../config/app-config.js';
 import type { MailConfig } from '../config/config.schema.js';
 import { EmlFileTransport } from './eml-file.transport.js';
-
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-}
+import { TEMPLATES_DIR } from './invitation-email.renderer.js';
 
 /**
  * nodemailer's transport options for SMTP_URL: pooled connections (one per concurrent send), and
@@ -37,40 +33,36 @@ function describeSmtpUrl(url: string): string {
 }
 
 /**
- * The process's nodemailer transporter: SMTP_URL, or without it (never in production: the
- * configuration refuses that) .eml files under MAIL_DIR.
- *
- * nodemailer directly, not @nestjs-modules/mailer: that package is CommonJS and `require`s
- * @nestjs/common, which Nest 12 publishes as ESM only. Node 20.19+ runs that, but Jest 30 on
- * Node 20 cannot (`require()` of ESM needs Node 24.9+ there), so no test could build AppModule.
- * The Handlebars rendering the mailer would add lives in InvitationEmailRenderer.
+ * The mailer's settings: SMTP_URL, or without it (never in production: the configuration refuses
+ * that) .eml files under MAIL_DIR, handed over as a nodemailer transport object. The HTML part is
+ * rendered by the Handlebars adapter from the templates beside InvitationEmailRenderer, in strict
+ * mode (a misspelled variable is an error, not a blank) and without CSS inlining: the templates
+ * carry their styles inline already.
  */
-@Injectable()
-export class Mailer implements OnApplicationShutdown {
-  private readonly logger = new Logger('Mail');
-  private readonly transporter: Transporter;
-
-  constructor(private readonly config: AppConfig) {
-    const { mail } = config;
-    if (mail.smtpUrl) {
-      this.transporter = nodemailer.createTransport(
-        smtpOptions({ ...mail, smtpUrl: mail.smtpUrl }),
-      );
-      this.logger.log(`Sending through ${describeSmtpUrl(mail.smtpUrl)}`);
-    } else {
-      const dir = resolve(mail.dir);
-      this.transporter = nodemailer.createTransport(new EmlFileTransport(dir, this.logger));
-      this.logger.log(`No SMTP_URL: writing emails as .eml files to ${mail.dir}`);
-    }
+export function mailerOptions(config: AppConfig): MailerOptions {
+  const { mail } = config;
+  const logger = new Logger('Mail');
+  let transport: SMTPPoolOptions | EmlFileTransport;
+  if (mail.smtpUrl) {
+    transport = smtpOptions({ ...mail, smtpUrl: mail.smtpUrl });
+    logger.log(`Sending through ${describeSmtpUrl(mail.smtpUrl)}`);
+  } else {
+    transport = new EmlFileTransport(resolve(mail.dir), logger);
+    logger.log(`No SMTP_URL: writing emails as .eml files to ${mail.dir}`);
   }
-
-  /** Resolves once the SMTP peer accepted the message (or the file is written). */
-  async send(email: OutgoingEmail, signal: AbortSignal): Promise<void> {
-    await this.transporter.sendMail({ from: this.config.mail.from, ...email, signal });
-  }
-
-  /** After the worker drained (its module's destroy hook): closes pooled connections. */
-  onApplicationShutdown(): void {
-    this.transporter.close();
-  }
+  return {
+    transport,
+    template: {
+      dir: TEMPLATES_DIR,
+      adapter: new HandlebarsAdapter(undefined, { inlineCssEnabled: false }),
+      options: { strict: true },
+    },
+  };
 }
+
+/** MailerService for the process; it closes the pooled connections when the app shuts down. */
+export const AppMailerModule = MailerModule.forRootAsync({
+  imports: [],
+  inject: [AppConfig],
+  useFactory: mailerOptions,
+});

@@ -1,49 +1,64 @@
+import { Injectable, SetMetadata, applyDecorators, type ExecutionContext } from '@nestjs/common';
 import {
-  Injectable,
-  SetMetadata,
-  applyDecorators,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerRequest,
+} from '@nestjs/throttler';
 import type { Request } from 'express';
-import { IS_PUBLIC_KEY } from '../auth/auth.decorators.js';
 import { ApiProblemResponses } from '../errors/problem-details.dto.js';
-import { clientAddress, type RateLimitName } from './rate-limit.policies.js';
-import { RateLimitService } from './rate-limit.service.js';
+import { ProblemException } from '../errors/problem.js';
+import { RATE_LIMIT_POLICIES, clientAddress, type RateLimitName } from './rate-limit.policies.js';
 
-const RATE_LIMIT_KEY = 'brms:rate-limit';
+export const RATE_LIMIT_KEY = 'brms:rate-limit';
 
-/**
- * Global: every route that needs a token spends the client address's `requests` budget — before
- * the token is even looked at, so floods of bad tokens are limited too. Public routes opt in to
- * their own per-address limits with `@RateLimit(name)`.
- */
-@Injectable()
-export class RateLimitGuard implements CanActivate {
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly limits: RateLimitService,
-  ) {}
-
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets);
-    const named = this.reflector.get<RateLimitName[] | undefined>(RATE_LIMIT_KEY, targets[0]);
-    const names = (named ?? (isPublic ? [] : (['requests'] as const))).filter((name) =>
-      this.limits.isEnabled(name),
-    );
-    // Nothing to count: answered without a promise (Nest then awaits nothing for this guard).
-    if (names.length === 0) return true;
-    return this.spend(names, clientAddress(context.switchToHttp().getRequest<Request>()));
-  }
-
-  private async spend(names: readonly RateLimitName[], address: string): Promise<boolean> {
-    for (const name of names) await this.limits.consume(name, address);
-    return true;
+/** Carries the wait from throwThrottlingException to handleRequest, which knows the throttler. */
+class Throttled extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('throttled');
   }
 }
 
-/** Puts per-client-address limits on a (public) route, and documents the 429. */
+/**
+ * @nestjs/throttler's guard with this service's answers: a 429 problem+json whose detail names the
+ * limit, with Retry-After, and no X-RateLimit headers. Limits are per client address as Express
+ * sees it (TRUST_PROXY), one budget per throttler across all routes it applies to.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  protected override getTracker(req: Request): Promise<string> {
+    return Promise.resolve(clientAddress(req));
+  }
+
+  protected override generateKey(
+    _context: ExecutionContext,
+    tracker: string,
+    _throttlerName: string,
+  ): string {
+    return tracker;
+  }
+
+  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    try {
+      return await super.handleRequest(request);
+    } catch (error) {
+      if (!(error instanceof Throttled)) throw error;
+      const name = request.throttler.name as RateLimitName;
+      const retryAfter = String(error.retryAfterSeconds);
+      throw new ProblemException(429, {
+        detail: `${RATE_LIMIT_POLICIES[name].describe}; retry in ${retryAfter} s`,
+        headers: { 'Retry-After': retryAfter },
+      });
+    }
+  }
+
+  protected override throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    return Promise.reject(new Throttled(detail.timeToBlockExpire));
+  }
+}
+
+/** Puts a per-client-address throttler on a (public) route, and documents the 429. */
 export const RateLimit = (...names: RateLimitName[]) =>
   applyDecorators(SetMetadata(RATE_LIMIT_KEY, names), ApiProblemResponses(429));

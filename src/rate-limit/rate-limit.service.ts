@@ -1,18 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Pool } from 'pg';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import { AppConfig } from '../config/app-config.js';
 import { ProblemException } from '../errors/problem.js';
+import { postgresRateLimiter } from './postgres-rate-limiter.js';
 import { RATE_LIMIT_POLICIES, type RateLimitName } from './rate-limit.policies.js';
 
 /**
- * Counts spending per policy and key in PostgreSQL (rate-limiter-flexible's store, on TypeORM's own
- * pool), so every instance of the service shares one budget and nothing else has to run.
- * @nestjs/throttler is not used: it is CommonJS requiring the ESM @nestjs/common, which Jest's ESM
- * mode cannot load on Node 20.
+ * Budgets that a feature spends by its own rule, with a cost (the per-organisation invitation
+ * budget: one point per address), in the same PostgreSQL store as the per-client request limits.
+ * Per-request limits are @nestjs/throttler's (RateLimitGuard).
  */
 @Injectable()
 export class RateLimitService {
@@ -66,15 +64,10 @@ export class RateLimitService {
         name,
         points <= 0
           ? null
-          : new RateLimiterPostgres({
-              storeClient: (this.dataSource.driver as PostgresDriver).master as Pool,
-              storeType: 'pool',
-              tableName: 'rate_limits',
-              tableCreated: true, // by the migrations
-              clearExpiredByTimeout: false,
+          : postgresRateLimiter(this.dataSource, {
               keyPrefix: name,
               points,
-              duration: policy.windowSeconds,
+              windowSeconds: policy.windowSeconds,
             }),
       );
     }
