@@ -51,7 +51,8 @@ interface LegacyJobRow {
   data: object | null;
   priority: number;
   retry_limit: number;
-  retry_count: number;
+  /** Attempts made: pg-boss 10 counts one when it fetches a job that has started before. */
+  attempts_made: number;
   retry_delay: number;
   retry_backoff: boolean;
   start_after: Date;
@@ -76,7 +77,8 @@ export async function requeueLegacyJobs(
     );
     if (!rows[0].present) return 0;
     const { rows: jobs } = await client.query<LegacyJobRow>(
-      `SELECT id, name, data, priority, retry_limit, retry_count, retry_delay, retry_backoff,
+      `SELECT id, name, data, priority, retry_limit, retry_delay, retry_backoff,
+              retry_count + (started_on IS NOT NULL)::int AS attempts_made,
               start_after, extract(epoch FROM expire_in)::int AS expire_in_seconds, dead_letter
          FROM ${LEGACY_SCHEMA}.job
         WHERE state IN ('created', 'retry', 'active') AND name = ANY($1)
@@ -91,7 +93,7 @@ export async function requeueLegacyJobs(
           id: job.id,
           data: job.data ?? {},
           priority: job.priority,
-          retryLimit: Math.max(0, job.retry_limit - job.retry_count),
+          retryLimit: Math.max(0, job.retry_limit - job.attempts_made),
           retryDelay: job.retry_delay,
           retryBackoff: job.retry_backoff,
           startAfter: job.start_after,
