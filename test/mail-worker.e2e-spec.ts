@@ -195,7 +195,9 @@ describe('mail worker', () => {
         // retry inside it would find the lease held and fail).
         const [job] = await jobsFor(id);
         expect(job).toMatchObject({ state: 'created', retry_count: 0, started_on: null });
-        expect(job.output?.message).toMatch(/released/);
+        // pg-boss 12 cannot give a re-inserted job an output: the reason goes to the log instead,
+        // and no failure is recorded on the job.
+        expect(job.output).toBeNull();
         const [lease] = await query<{ delivery_lease_until: Date }>(
           `SELECT delivery_lease_until FROM invitations WHERE id = $1`,
           [id],

@@ -20,7 +20,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss } from 'pg-boss';
 import { InternalTokenService } from '../../src/auth/internal-token.service.js';
 import { SystemClock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
@@ -29,11 +29,10 @@ import { isRetryable } from '../../src/database/retry.js';
 import { preparedName } from '../../src/database/sql-transaction.js';
 import { inviteEmailProblem } from '../../src/invitations/dto/invite-email.validator.js';
 import {
-  INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
   MAIL_QUEUE_SCHEMA,
-  deliveryLeaseMs,
   jobIdFor,
+  jobOptions as mailJobOptions,
 } from '../../src/mail/mail-queue.js';
 
 export const config = AppConfig.from(loadConfig(process.env));
@@ -49,16 +48,18 @@ const pool = new pg.Pool({
   max: config.database.poolSize,
   connectionTimeoutMillis: 5000,
 });
-// Never started: only its `insert`, which writes through the `db` passed with the jobs.
-const boss = new PgBoss({ connectionString: config.database.url, schema: MAIL_QUEUE_SCHEMA });
-const jobOptions = {
-  name: INVITATION_EMAIL_QUEUE,
-  retryLimit: config.mail.maxAttempts - 1,
-  retryDelay: config.mail.retryDelaySeconds,
-  retryBackoff: config.mail.retryBackoff,
-  expireInSeconds: Math.ceil(deliveryLeaseMs(config) / 1000) + 30,
-  deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
-};
+// Started for its queue cache only (no maintenance, no migration): `insert` writes through the `db`
+// passed with the jobs.
+const boss = new PgBoss({
+  connectionString: config.database.url,
+  schema: MAIL_QUEUE_SCHEMA,
+  max: 1,
+  migrate: false,
+  supervise: false,
+  schedule: false,
+});
+await boss.start();
+const jobOptions = mailJobOptions(config);
 
 const AUTHORIZATION = /^internal +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
 const MAX_BODY = 16 * 1024;
@@ -239,12 +240,13 @@ async function inviteInTransaction(
       : (await client.query<InvitationRow>(statement(UNTOUCHED, [organisationId, unchanged]))).rows;
 
   const db = {
-    executeSql: async (text: string, values: unknown[]) => ({
+    executeSql: async (text: string, values: unknown[] = []) => ({
       rows: (await client.query(statement(text, values))).rows,
     }),
   };
   if (changed.length > 0) {
     await boss.insert(
+      INVITATION_EMAIL_QUEUE,
       changed.map((row) => {
         const job = { invitationId: row.id, generation: row.send_count };
         return { ...jobOptions, id: jobIdFor(job), data: job };

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss } from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import {
@@ -104,7 +104,7 @@ export class BenchPostgres {
       supervise: false,
       schedule: false,
     });
-    boss.on('error', (error) => console.error(error));
+    boss.on('error', (error: Error) => console.error(error));
     await boss.start();
     await installMailQueues(boss);
     await boss.stop({ graceful: false, close: true });

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import pg from 'pg';
-import PgBoss from 'pg-boss';
+import { PgBoss, type Db, type JobInsert, type JobWithMetadata } from 'pg-boss';
 import { AppConfig } from '../config/app-config.js';
 import { SqlTransaction, type Transaction } from '../database/sql-transaction.js';
 import type { InvitationEmailJob } from './invitation-outbox.js';
+import { requeueLegacyJobs, setLegacySchemaAside } from './legacy-mail-queue.js';
 
 /** pg-boss keeps its tables in their own schema, away from the entities' migrations. */
 export const MAIL_QUEUE_SCHEMA = 'pgboss';
@@ -13,72 +13,16 @@ export const INVITATION_EMAIL_QUEUE = 'invitation-email';
 export const INVITATION_EMAIL_DEAD_LETTER_QUEUE = 'invitation-email-dead';
 
 /**
- * An index in pg-boss's fetch order (ours, in pg-boss's schema). pg-boss 10 indexes waiting jobs
- * by (name, start_after) only, so every fetch reads and sorts the whole backlog to return its
- * first few: 9-13 ms per fetch with 10 000 queued in the outbox-drain benchmark, growing with the
- * backlog. In this order PostgreSQL reads just the jobs it returns (0.1 ms).
- */
-export const FETCH_ORDER_INDEX = 'brms_job_fetch_order';
-
-/**
- * Creates the queues and the fetch-order index (idempotent). Retry and expiry settings travel with
- * each job instead (see `jobOptions`), so changing the configuration applies to the next job
- * without a queue update.
+ * Creates the queues (idempotent). Retry and expiry settings travel with each job instead (see
+ * `MailQueue.jobOptions`), so changing the configuration applies to the next job without a queue
+ * update.
  */
 export async function installMailQueues(boss: PgBoss): Promise<void> {
   // The dead-letter queue first: the main queue's row references it.
-  await boss.createQueue(INVITATION_EMAIL_DEAD_LETTER_QUEUE, {
-    name: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
-  });
+  await boss.createQueue(INVITATION_EMAIL_DEAD_LETTER_QUEUE);
   await boss.createQueue(INVITATION_EMAIL_QUEUE, {
-    name: INVITATION_EMAIL_QUEUE,
     deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   });
-  const db = boss.getDb();
-  // Looked up first: CREATE INDEX IF NOT EXISTS takes its lock on the job table (which waits for,
-  // and then holds up, every transaction enqueuing jobs) before it finds the index there, and every
-  // instance runs this at start. On an existing backlog the first creation holds that lock for as
-  // long as the build takes.
-  const { rows } = await db.executeSql(`SELECT to_regclass($1) IS NOT NULL AS present`, [
-    `${MAIL_QUEUE_SCHEMA}.${FETCH_ORDER_INDEX}`,
-  ]);
-  if ((rows[0] as { present: boolean }).present) return;
-  // Two instances starting together can both get here. CREATE INDEX's lock does not keep them
-  // apart (SHARE does not conflict with itself), and IF NOT EXISTS looks before it builds: the
-  // second to commit its catalog row fails on pg_class's unique name (23505), or sees the first's
-  // (42P07), once the first has committed. Either way the index exists: that is the goal.
-  try {
-    await db.executeSql(
-      `CREATE INDEX IF NOT EXISTS ${FETCH_ORDER_INDEX} ON ${MAIL_QUEUE_SCHEMA}.job
-         (name, priority DESC, created_on, id) WHERE state < 'active'`,
-      [],
-    );
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code !== '23505' && code !== '42P07') throw error;
-  }
-}
-
-/**
- * The connection the worker fetches on: its planner must not sort (`enable_sort=off`), so it walks
- * FETCH_ORDER_INDEX even when the statistics still describe the queue as nearly empty (after a
- * burst of invitations, until autovacuum analyzes the table), when a sort looks cheaper to it.
- * Without the index the fetch still sorts, as before. And no JIT (`jit=off`): before PostgreSQL 18
- * a disabled plan node adds a cost of 10^10 to the plan, far above `jit_above_cost`, so where the
- * server has JIT (Debian's PostgreSQL 15, for one) every fetch was compiled by LLVM first, about
- * 250 ms each (the outbox-drain benchmark against PostgreSQL 15: 70-100 messages/s, 4 ms fetches
- * afterwards). A fetch returns a few dozen rows; compiling never pays for it.
- */
-export function createFetchPool(url: string, onError: (error: Error) => void): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: url,
-    application_name: 'brms-mail-fetch',
-    // The worker's loops fetch one batch at a time; a second loop's fetch waits its turn.
-    max: 1,
-    options: '-c enable_sort=off -c jit=off',
-  });
-  pool.on('error', onError);
-  return pool;
 }
 
 /**
@@ -103,19 +47,26 @@ export function deliveryLeaseMs(config: AppConfig): number {
   return 2 * config.mail.sendTimeoutMs + 30_000;
 }
 
-/** pg-boss's own timeout for an active job; past it, maintenance fails the job so it is retried. */
-function expireInSeconds(config: AppConfig): number {
-  return Math.ceil(deliveryLeaseMs(config) / 1000) + 30;
+/** The retry and expiry settings every invitation email job is inserted with. */
+export function jobOptions(config: AppConfig): Omit<JobInsert, 'id' | 'data'> {
+  return {
+    retryLimit: config.mail.maxAttempts - 1,
+    retryDelay: config.mail.retryDelaySeconds,
+    retryBackoff: config.mail.retryBackoff,
+    // pg-boss's own timeout for an active job; past it, maintenance fails the job so it is retried.
+    expireInSeconds: Math.ceil(deliveryLeaseMs(config) / 1000) + 30,
+    deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
+  };
 }
 
 /** Adapts the caller's open transaction to pg-boss's `db` option, so a job commits with it. */
-export function transactionDb(tx: Transaction): PgBoss.Db {
+export function transactionDb(tx: Transaction): Db {
   if (tx instanceof SqlTransaction) {
     if (!tx.active) throw new Error('InvitationOutbox.enqueue: this transaction has already ended');
     return {
-      // Not async: like SqlTransaction.query, one promise fewer per statement.
-      executeSql: (text: string, values: unknown[]) =>
-        tx.query(text, values).then((rows) => ({ rows })),
+      executeSql: async (text: string, values?: unknown[]) => ({
+        rows: await tx.query(text, values ?? []),
+      }),
     };
   }
   const runner = tx.queryRunner;
@@ -125,14 +76,14 @@ export function transactionDb(tx: Transaction): PgBoss.Db {
     );
   }
   return {
-    executeSql: async (text: string, values: unknown[]) => {
+    executeSql: async (text: string, values?: unknown[]) => {
       const result = await runner.query(text, values, true);
       return { rows: result.records ?? [] };
     },
   };
 }
 
-export type MailJob = PgBoss.JobWithMetadata<InvitationEmailJob>;
+export type MailJob = JobWithMetadata<InvitationEmailJob>;
 
 /**
  * The pg-boss instance of this process: installs its schema and queues at start (pg-boss migrates
@@ -142,8 +93,6 @@ export type MailJob = PgBoss.JobWithMetadata<InvitationEmailJob>;
 export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('MailQueue');
   readonly boss: PgBoss;
-  /** The worker's fetch connection and pg-boss's `db` over it, opened on first use. */
-  private fetchConnection?: { pool: pg.Pool; db: PgBoss.Db };
 
   constructor(private readonly config: AppConfig) {
     const { url } = config.database;
@@ -152,7 +101,7 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
       connectionString: url,
       application_name: 'brms-mail',
       schema: MAIL_QUEUE_SCHEMA,
-      // The worker's completions in flight, and maintenance (fetches have their own connection).
+      // The worker's fetches and completions in flight, and maintenance.
       max: config.mail.concurrency + 3,
       migrate: true,
       // Maintenance (expiring jobs whose worker died, archiving) runs where a worker runs.
@@ -163,47 +112,32 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
+    const url = this.config.database.url!;
+    await setLegacySchemaAside(url, MAIL_QUEUE_SCHEMA);
     await this.boss.start();
     await installMailQueues(this.boss);
+    const moved = await requeueLegacyJobs(url, this.boss, [
+      INVITATION_EMAIL_QUEUE,
+      INVITATION_EMAIL_DEAD_LETTER_QUEUE,
+    ]);
+    if (moved > 0) this.logger.log(`${moved} job(s) carried over from the pg-boss 10 schema`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // The worker has stopped in onModuleDestroy; nothing is in flight by now.
     await this.boss.stop({ graceful: false, close: true });
-    await this.fetchConnection?.pool.end();
-  }
-
-  /** pg-boss's `db` for fetches: the fetch pool, opened on first use (only workers fetch). */
-  fetchDb(): PgBoss.Db {
-    if (!this.fetchConnection) {
-      const pool = createFetchPool(this.config.database.url!, (error) =>
-        this.logger.error(`mail fetch connection: ${error.message}`),
-      );
-      this.fetchConnection = {
-        pool,
-        db: { executeSql: (text, values) => pool.query(text, values) },
-      };
-    }
-    return this.fetchConnection.db;
   }
 
   /**
    * Inserts the jobs through the caller's transaction, all in one statement (pg-boss's `insert`,
-   * one round trip however many jobs); nothing is visible until the transaction commits. The rows
-   * are those `send` would write, one at a time: same ids, options and ON CONFLICT DO NOTHING.
+   * one round trip however many jobs); nothing is visible until the transaction commits.
    */
   async enqueue(tx: Transaction, jobs: InvitationEmailJob[]): Promise<void> {
     const db = transactionDb(tx);
     if (jobs.length === 0) return;
-    const options = {
-      name: INVITATION_EMAIL_QUEUE,
-      retryLimit: this.config.mail.maxAttempts - 1,
-      retryDelay: this.config.mail.retryDelaySeconds,
-      retryBackoff: this.config.mail.retryBackoff,
-      expireInSeconds: expireInSeconds(this.config),
-      deadLetter: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
-    };
+    const options = jobOptions(this.config);
     await this.boss.insert(
+      INVITATION_EMAIL_QUEUE,
       jobs.map((job) => ({
         ...options,
         id: jobIdFor(job),
@@ -213,54 +147,47 @@ export class MailQueue implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Claims up to `count` jobs (FOR UPDATE SKIP LOCKED: no two workers get the same job). */
-  async fetch(queue: string, count: number): Promise<MailJob[]> {
-    return this.boss.fetch<InvitationEmailJob>(queue, {
-      batchSize: count,
-      includeMetadata: true,
-      db: this.fetchDb(),
-    });
-  }
-
-  /** Completes the jobs, all in one statement. */
-  async complete(queue: string, ids: string[]): Promise<void> {
-    if (ids.length > 0) await this.boss.complete(queue, ids);
-  }
-
-  /** Fails the job: retried after the backoff, or moved to the dead-letter queue when exhausted. */
-  async fail(queue: string, id: string, message: string): Promise<void> {
-    await this.boss.fail(queue, id, { message });
-  }
-
   /**
-   * Hands active jobs back to the queue without counting an attempt (a worker shutting down):
-   * waiting again (`created`, or `retry` after an earlier failure), fetchable `delayMs` from now,
-   * `message` in their output. pg-boss 10 has no such call: `fail` counts the attempt and, on the
-   * last one, dead-letters the job, so a deploy during a send failed the invitation for good.
-   * pg-boss counts an attempt when it fetches a job that started before (`started_on` set), so
-   * clearing `started_on` is what keeps the count. Each job is touched only while it is still the
-   * caller's fetch of it: active with the retry count it was fetched with (a job that expired in
-   * the caller's hands and was fetched again elsewhere has a higher one). One UPDATE on pg-boss's
-   * job table, for the standard queue policy ours use: on a pg-boss upgrade, check it with
-   * FETCH_ORDER_INDEX (test/mail-queue.e2e-spec.ts and the shutdown cases of
-   * test/mail-worker.e2e-spec.ts cover it).
+   * Hands active jobs back to the queue without counting an attempt (a worker shutting down),
+   * fetchable `delayMs` from now. pg-boss 12 fails what is still running when `stop()`'s grace
+   * ends (an attempt counted, dead-lettered on the last one), and `cancel`/`resume` keep the job's
+   * `started_on`, so its next fetch counts one too. So each job is taken out and inserted again
+   * in one transaction, its remaining attempts as its new retry limit. Both calls are fenced to
+   * the attempt the caller fetched: a job that expired in its hands and runs elsewhere is left
+   * alone.
    */
-  async release(
-    queue: string,
-    jobs: { id: string; retryCount: number }[],
-    message: string,
-    delayMs: number,
-  ): Promise<void> {
+  async release(queue: string, jobs: MailJob[], delayMs: number): Promise<void> {
     if (jobs.length === 0) return;
-    await this.boss.getDb().executeSql(
-      `UPDATE ${MAIL_QUEUE_SCHEMA}.job AS j
-          SET state = (CASE WHEN j.retry_count > 0 THEN 'retry' ELSE 'created' END)::${MAIL_QUEUE_SCHEMA}.job_state,
-              started_on = NULL,
-              start_after = now() + $4 * interval '1 millisecond',
-              output = jsonb_build_object('message', $3::text)
-         FROM unnest($2::uuid[], $5::int[]) AS r(id, retry_count)
-        WHERE j.name = $1 AND j.id = r.id AND j.retry_count = r.retry_count AND j.state = 'active'`,
-      [queue, jobs.map((job) => job.id), message, delayMs, jobs.map((job) => job.retryCount)],
-    );
+    const tx = await this.boss.getDb().beginTransaction!();
+    try {
+      // pg-boss 12 answers with the ids it deleted (`settled`); its type does not declare them.
+      const { settled } = (await this.boss.deleteJob(
+        queue,
+        jobs.map((job) => ({ id: job.id, retryCount: job.retryCount })),
+        { db: tx.db },
+      )) as { settled?: string[] };
+      const deleted = new Set(settled ?? []);
+      const again = jobs.filter((job) => deleted.has(job.id));
+      if (again.length > 0) {
+        await this.boss.insert(
+          queue,
+          again.map((job) => ({
+            id: job.id,
+            data: job.data,
+            retryLimit: Math.max(0, job.retryLimit - job.retryCount),
+            retryDelay: job.retryDelay,
+            retryBackoff: job.retryBackoff,
+            expireInSeconds: job.expireInSeconds,
+            deadLetter: job.deadLetter ?? undefined,
+            startAfter: new Date(Date.now() + delayMs),
+          })),
+          { db: tx.db },
+        );
+      }
+      await tx.commit();
+    } catch (error) {
+      await tx.rollback();
+      throw error;
+    }
   }
 }

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import type { JobResult } from 'pg-boss';
 import { AppConfig } from '../config/app-config.js';
 import { InvitationDelivery } from './invitation-delivery.service.js';
 import {
@@ -13,23 +14,24 @@ import {
   deliveryLeaseMs,
   type MailJob,
 } from './mail-queue.js';
-import { QueueLoop } from './queue-loop.js';
 
 /** Added to a released job's wait for its lease: clocks of different hosts disagree a little. */
 const RELEASE_CLOCK_MARGIN_MS = 30_000;
 
 /**
  * The delivery worker of this process (MAIL_WORKER_ENABLED): sends invitation emails, and turns
- * dead-lettered jobs into `failed` invitations. Starts once the app is up; on shutdown (SIGTERM
- * closes the app) it stops taking jobs, lets the ones in flight finish for up to
- * MAIL_SHUTDOWN_TIMEOUT and releases the rest (no attempt counted). Nest runs this module's
+ * dead-lettered jobs into `failed` invitations, through pg-boss's `work()`. Starts once the app is
+ * up; on shutdown (SIGTERM closes the app) it stops fetching, lets the jobs in flight finish for
+ * up to MAIL_SHUTDOWN_TIMEOUT and releases the rest (no attempt counted). Nest runs this module's
  * destroy hook before the global mailer's and database's, so the transport and the database are
  * still there meanwhile.
  */
 @Injectable()
 export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('MailWorker');
-  private readonly loops: QueueLoop[] = [];
+  /** Jobs whose handler runs now, with its promise: what shutdown waits for or releases. */
+  private readonly inFlight = new Map<string, { job: MailJob; done: Promise<unknown> }>();
+  private started = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -37,44 +39,96 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly delivery: InvitationDelivery,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const { workerEnabled, concurrency, pollIntervalMs } = this.config.mail;
     if (!workerEnabled) return;
-    this.loops.push(
-      new QueueLoop(this.queue, {
-        queue: INVITATION_EMAIL_QUEUE,
-        // Twice the SMTP slots: while `concurrency` jobs send, as many claim or record theirs.
-        concurrency: 2 * concurrency,
-        pollIntervalMs,
-        // A job released while sending holds its invitation's lease; a retry waits for its end,
-        // plus a margin: the lease is on the claiming process's clock, the delay on the database's.
-        releaseDelayMs: deliveryLeaseMs(this.config) + RELEASE_CLOCK_MARGIN_MS,
-        logger: this.logger,
-        handle: async (job: MailJob) => {
-          await this.delivery.deliver(job.data);
-        },
-      }),
-      new QueueLoop(this.queue, {
-        queue: INVITATION_EMAIL_DEAD_LETTER_QUEUE,
-        concurrency: 1,
-        pollIntervalMs,
-        logger: this.logger,
-        handle: async (job: MailJob) => {
-          await this.delivery.recordDeadLetter(job.data, lastError(job));
-        },
-      }),
+    this.started = true;
+    const pollingIntervalSeconds = pollIntervalMs / 1000;
+    // Two batches of `concurrency` jobs: while one batch sends, the other claims or records, and
+    // a full batch fetches the next at once.
+    await this.queue.boss.work(
+      INVITATION_EMAIL_QUEUE,
+      {
+        pollingIntervalSeconds,
+        includeMetadata: true,
+        batchSize: concurrency,
+        localConcurrency: 2,
+        burstWhenBatchFull: true,
+        perJobResults: true,
+      },
+      (jobs: MailJob[]) => this.runBatch(jobs, (job) => this.delivery.deliver(job.data)),
     );
-    for (const loop of this.loops) loop.start();
+    await this.queue.boss.work(
+      INVITATION_EMAIL_DEAD_LETTER_QUEUE,
+      { pollingIntervalSeconds, includeMetadata: true, perJobResults: true },
+      (jobs: MailJob[]) =>
+        this.runBatch(jobs, (job) => this.delivery.recordDeadLetter(job.data, lastError(job))),
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.loops.map((loop) => loop.stop(this.config.mail.shutdownTimeoutMs)));
+    if (!this.started) return;
+    const { boss } = this.queue;
+    await Promise.all(
+      [INVITATION_EMAIL_QUEUE, INVITATION_EMAIL_DEAD_LETTER_QUEUE].map((name) =>
+        boss.offWork(name, { wait: false }),
+      ),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight.values()].map((run) => run.done)),
+      new Promise((resolve) => (timer = setTimeout(resolve, this.config.mail.shutdownTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    // A job released while sending holds its invitation's lease; a retry waits for its end, plus a
+    // margin: the lease is on the claiming process's clock, the delay on the database's.
+    const delayMs = deliveryLeaseMs(this.config) + RELEASE_CLOCK_MARGIN_MS;
+    for (const name of [INVITATION_EMAIL_QUEUE, INVITATION_EMAIL_DEAD_LETTER_QUEUE]) {
+      const running = [...this.inFlight.values()]
+        .map((run) => run.job)
+        .filter((job) => job.name === name);
+      await this.queue
+        .release(name, running, delayMs)
+        .catch((error: unknown) =>
+          this.logger.error(
+            `${name}: could not release ${running.length} job(s): ${String(error)}`,
+          ),
+        );
+    }
+  }
+
+  /** Runs a batch's jobs side by side; each job's outcome is its own (`perJobResults`). */
+  private async runBatch(
+    jobs: MailJob[],
+    handle: (job: MailJob) => Promise<unknown>,
+  ): Promise<JobResult[]> {
+    return Promise.all(
+      jobs.map(async (job): Promise<JobResult> => {
+        const done = handle(job);
+        this.inFlight.set(job.id, { job, done });
+        try {
+          await done;
+          return { id: job.id, status: 'completed' };
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          this.logger.warn(
+            `${job.name} job ${job.id} failed (attempt ${job.retryCount + 1} of ${job.retryLimit + 1}): ${message}`,
+          );
+          return { id: job.id, status: 'failed', output: { message } };
+        } finally {
+          this.inFlight.delete(job.id);
+        }
+      }),
+    );
   }
 }
 
-/** The failure pg-boss recorded for the last attempt (copied to the dead-letter job's output). */
+/** The failure pg-boss recorded for the last attempt (kept on the dead-letter job). */
 function lastError(job: MailJob): string | undefined {
-  const output = job.output as { message?: unknown; value?: { message?: unknown } } | null;
+  const output = (job.sourceOutput ?? job.output) as {
+    message?: unknown;
+    value?: { message?: unknown };
+  } | null;
   const value = output?.message ?? output?.value?.message;
   return typeof value === 'string' ? value : undefined;
 }
