@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { mintToken, seedMember, type Member } from './kit/auth.js';
+import { memberTypeOf, mintToken, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
 import { acceptLinkIn } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
@@ -38,14 +38,7 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
       .expect(200)
       .expect('Content-Type', /text\/html/);
 
-  const memberType = async (email: string) =>
-    (
-      await t.dataSource.query<{ type: string }[]>(
-        `SELECT m.type FROM organisation_members m JOIN users u ON u.id = m.user_id
-          WHERE u.email = $1`,
-        [email],
-      )
-    )[0]?.type;
+  const memberType = (email: string) => memberTypeOf(t.dataSource, email);
 
   it('shows the organisation, the inviter and the expiry, with headers that keep the token in', async () => {
     const { path, token } = await invite('page.one@example.com');

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { mintToken, seedMember, type Member } from '../kit/auth.js';
+import { memberTypeOf, mintToken, seedMember, type Member } from '../kit/auth.js';
 import { TestClock } from '../kit/clock.js';
 import { acceptLinkIn } from '../kit/mailbox.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
@@ -47,14 +47,7 @@ describeWithBrowser('accept page')('the emailed link, opened in a browser on a p
     // A string: the test's TypeScript has no DOM types.
     page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth');
 
-  const memberType = async (email: string) =>
-    (
-      await t.dataSource.query<{ type: string }[]>(
-        `SELECT m.type FROM organisation_members m JOIN users u ON u.id = m.user_id
-          WHERE u.email = $1`,
-        [email],
-      )
-    )[0]?.type;
+  const memberType = (email: string) => memberTypeOf(t.dataSource, email);
 
   it('joins with one click (keyboard included), without JavaScript, and a second visit says "already used"', async () => {
     const { page } = await openInvitation('phone.one@example.com');

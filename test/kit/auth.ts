@@ -78,3 +78,15 @@ export async function mintToken(
 export async function authHeader(member: Member, options?: TokenOptions): Promise<string> {
   return `Internal ${await mintToken(member, options)}`;
 }
+
+/** The member type of the user with `email` (in their one organisation), or undefined. */
+export async function memberTypeOf(
+  dataSource: DataSource,
+  email: string,
+): Promise<string | undefined> {
+  const rows = await dataSource.query<{ type: string }[]>(
+    `SELECT m.type FROM organisation_members m JOIN users u ON u.id = m.user_id WHERE u.email = $1`,
+    [email],
+  );
+  return rows[0]?.type;
+}
