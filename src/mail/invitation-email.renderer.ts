@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import Handlebars from 'handlebars';
+import { Clock, SystemClock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
+import { expiryText } from '../invitations/expiry-text.js';
 
 /**
  * The templates ship beside this file: `npm run build` copies src/mail/templates to
@@ -39,17 +41,6 @@ export interface TemplateContext {
   expiresAt: string | null;
 }
 
-const EXPIRY_FORMAT = new Intl.DateTimeFormat('en-GB', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
-
-/** `26 November 2026 at 14:03 UTC`: unambiguous to a reader anywhere. */
-export function formatExpiry(date: Date): string {
-  return `${EXPIRY_FORMAT.format(date)} UTC`;
-}
-
 /**
  * Renders the invitation email's plain-text part and subject (not escaped: they are not HTML) and
  * gives the context for the HTML part, which the mailer's Handlebars adapter renders (escaped).
@@ -63,7 +54,10 @@ export class InvitationEmailRenderer {
   private readonly subjectTemplate: Handlebars.TemplateDelegate<TemplateContext>;
   private readonly textTemplate: Handlebars.TemplateDelegate<TemplateContext>;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() private readonly clock: Clock = new SystemClock(),
+  ) {
     this.subjectTemplate = this.hbs.compile(config.mail.subject, { strict: true, noEscape: true });
     this.textTemplate = this.compileFile('invitation.text.hbs', { strict: true, noEscape: true });
     try {
@@ -92,7 +86,8 @@ export class InvitationEmailRenderer {
       organisationName: view.organisationName,
       inviterEmail: view.inviterEmail,
       acceptUrl: this.acceptUrl(view.token),
-      expiresAt: view.expiresAt ? formatExpiry(view.expiresAt) : null,
+      // The moment in UTC and its distance from now: `… UTC (in 7 days)`.
+      expiresAt: view.expiresAt ? expiryText(view.expiresAt, this.clock.now()) : null,
     };
     // One line: a template with a newline must not be able to inject headers.
     const subject = this.subjectTemplate({ ...base, subject: '' })

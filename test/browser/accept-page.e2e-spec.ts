@@ -86,4 +86,21 @@ describeWithBrowser('accept page')('the emailed link, opened in a browser on a p
       await page.close();
     }
   });
+
+  it('shows the email itself without sideways scrolling at 375 px', async () => {
+    const { page: linkPage, html } = await openInvitation('phone.three@example.com');
+    await linkPage.close();
+    // A page of its own: the accept page's CSP would block the email's inline styles.
+    const page = await browser.newPage({ viewport: PHONE, javaScriptEnabled: false });
+    try {
+      await page.setContent(html);
+      await page.screenshot({
+        path: join(SCREENSHOT_DIR, 'invitation-email-375.png'),
+        fullPage: true,
+      });
+      expect(await fitsWidth(page)).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
 });
