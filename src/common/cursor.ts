@@ -11,7 +11,7 @@ export interface Cursor {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
- * `created_at::text` as PostgreSQL writes it (DateStyle ISO), e.g. `2026-11-14 15:59:44.829982+00`.
+ * `created_at::text` as PostgreSQL writes it (DateStyle ISO), e.g. `2030-01-05 09:30:00.123456+00`.
  * Date.parse let through times PostgreSQL refuses ("1", "Tue Nov 26 2026", February 30th): a 500.
  */
 const PG_TIMESTAMPTZ =

@@ -28,14 +28,14 @@ function renderEmail(view: InvitationEmailView, appConfig = config()) {
 /** A week before the sample invitation expires. */
 const sevenDaysBefore = new (class extends Clock {
   now() {
-    return new Date('2026-11-26T14:05:00Z');
+    return new Date('2030-01-05T09:30:00Z');
   }
 })();
 
 const view = {
   organisationName: 'Acme & <Partners>',
   inviterEmail: 'owner@acme.test',
-  expiresAt: new Date('2026-12-03T14:05:00Z'),
+  expiresAt: new Date('2030-01-12T09:30:00Z'),
   token: 'tok_EN-abc123',
 };
 
@@ -52,7 +52,7 @@ describe('InvitationEmailRenderer', () => {
         'Accept the invitation:',
         link,
         '',
-        'This link expires on 3 December 2026 at 14:05 UTC (in 7 days).',
+        'This link expires on 12 January 2030 at 09:30 UTC (in 7 days).',
         '',
         'If you did not expect this invitation, you can ignore this email.',
         '',
@@ -65,7 +65,7 @@ describe('InvitationEmailRenderer', () => {
     expect(email.html).not.toContain('<Partners>');
     expect(email.html).toContain(`href="${link.replace('=', '&#x3D;')}"`);
     expect(email.html).toContain('<strong>owner@acme.test</strong> has invited you');
-    expect(email.html).toContain('This link expires on 3 December 2026 at 14:05 UTC (in 7 days).');
+    expect(email.html).toContain('This link expires on 12 January 2030 at 09:30 UTC (in 7 days).');
   });
 
   it('omits an unknown inviter and says when the link does not expire', () => {
