@@ -222,4 +222,37 @@ describe('invitation emails (POST /api/users → SMTP)', () => {
       }
     });
   });
+
+  describe('with INVITATION_ACCEPT_URL (a frontend of your own serves the page)', () => {
+    it('the email links to that frontend, and its token accepts through the JSON endpoint', async () => {
+      const t = await createTestApp({
+        override: (b) =>
+          b.overrideProvider(AppConfig).useValue(
+            mailTestConfig(mailbox, {
+              INVITATION_ACCEPT_URL: 'https://app.example.com/join/{token}?from=email',
+            }),
+          ),
+      });
+      try {
+        const { auth } = await inviter(t, 'owner@acme.test');
+        const { body } = await invite(t, auth, ['frontend@example.com']);
+        const email = await mailbox.waitFor('frontend@example.com');
+        const link = /https:\/\/app\.example\.com\/join\/([A-Za-z0-9_-]+)\?from=email/.exec(
+          email.text,
+        );
+        expect(link).not.toBeNull();
+        // Handlebars writes `=` in the href as `&#x3D;`, which HTML reads back as `=`.
+        expect(email.html.replaceAll('&#x3D;', '=')).toContain(`href="${link![0]}"`);
+        expect(email.text).not.toContain('/invitations/accept');
+
+        const accepted = await request(t.server)
+          .post('/api/invitations/accept')
+          .send({ token: link![1] })
+          .expect(200);
+        expect(accepted.body).toMatchObject({ id: body[0].id, status: 'accepted' });
+      } finally {
+        await t.close();
+      }
+    });
+  });
 });

@@ -116,6 +116,28 @@ describe('loadConfig', () => {
   });
 });
 
+describe('INVITATION_ACCEPT_URL', () => {
+  it("defaults to this service's own accept page under APP_URL", () => {
+    expect(loadConfig({ APP_URL: 'https://brms.example.com/' }, secret).http).toMatchObject({
+      invitationAcceptUrl: 'https://brms.example.com/invitations/accept?token={token}',
+    });
+  });
+
+  it("takes a frontend's template with {token}", () => {
+    const url = 'https://app.example.com/join/{token}';
+    expect(loadConfig({ INVITATION_ACCEPT_URL: url }, secret).http.invitationAcceptUrl).toBe(url);
+  });
+
+  it.each([
+    ['https://app.example.com/join', /must contain \{token\} exactly once/],
+    ['https://app.example.com/{token}/{token}', /must contain \{token\} exactly once/],
+    ['/join?token={token}', /must be an absolute http\(s\) URL/],
+    ['javascript:alert({token})', /must be an absolute http\(s\) URL/],
+  ])('refuses %s at boot', (value, message) => {
+    expect(() => loadConfig({ INVITATION_ACCEPT_URL: value }, secret)).toThrow(message);
+  });
+});
+
 describe('loadConfig with a copied .env.example', () => {
   it('treats empty values as unset', () => {
     const config = loadConfig(

@@ -55,6 +55,10 @@ class EnvironmentVariables {
   APP_URL?: string;
 
   @IsOptional()
+  @IsString()
+  INVITATION_ACCEPT_URL?: string;
+
+  @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'], require_protocol: true })
   DATABASE_URL?: string;
 
@@ -198,6 +202,11 @@ export interface HttpConfig {
   host: string;
   /** Public base URL of this service, used for links in emails; never taken from a request. */
   appUrl: string;
+  /**
+   * The link in the invitation email, with `{token}` where the token goes: this service's own
+   * accept page by default, or an external frontend's (`INVITATION_ACCEPT_URL`).
+   */
+  invitationAcceptUrl: string;
   /**
    * On SIGTERM/SIGINT the process finishes requests in flight, drains the mail worker and closes
    * its pools within this long; past it, it exits with 1 whatever is still running.
@@ -400,6 +409,35 @@ function readMailConfig(env: EnvironmentVariables, nodeEnv: NodeEnv, problems: s
   } satisfies MailConfig;
 }
 
+/** Where the accept link's token goes in INVITATION_ACCEPT_URL. */
+export const TOKEN_PLACEHOLDER = '{token}';
+
+/**
+ * INVITATION_ACCEPT_URL: an absolute http(s) URL with `{token}` exactly once, for example
+ * `https://app.example.com/join?token={token}`. Checked at boot, so a typo never sends a link
+ * without its token.
+ */
+function readAcceptUrl(value: string | undefined, appUrl: string, problems: string[]): string {
+  const fallback = `${appUrl}/invitations/accept?token=${TOKEN_PLACEHOLDER}`;
+  if (value === undefined) return fallback;
+  const example = 'such as https://app.example.com/join?token={token}';
+  if (value.split(TOKEN_PLACEHOLDER).length !== 2) {
+    problems.push(`INVITATION_ACCEPT_URL must contain {token} exactly once, ${example}`);
+    return fallback;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value.replace(TOKEN_PLACEHOLDER, 'token'));
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    problems.push(`INVITATION_ACCEPT_URL must be an absolute http(s) URL, ${example}`);
+    return fallback;
+  }
+  return value;
+}
+
 /** `true`/`false`, a hop count, or Express's address list syntax. Unset: trust no proxy. */
 function parseTrustProxy(value: string | undefined): boolean | number | string {
   if (value === undefined || value === '' || value === 'false') return false;
@@ -473,20 +511,24 @@ export function loadConfig(raw: RawEnv, generatedSecret?: string): AppConfigValu
     );
   }
 
+  const port = env.PORT ?? 3000;
+  const appUrl = (env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  const invitationAcceptUrl = readAcceptUrl(env.INVITATION_ACCEPT_URL, appUrl, problems);
+
   const statementTimeoutMs = env.DATABASE_STATEMENT_TIMEOUT
     ? (parseDuration('DATABASE_STATEMENT_TIMEOUT', env.DATABASE_STATEMENT_TIMEOUT, problems) ?? 0)
     : 15_000;
 
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const port = env.PORT ?? 3000;
   const host = env.HOST ?? '127.0.0.1';
   return {
     nodeEnv,
     http: {
       port,
       host,
-      appUrl: (env.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+      appUrl,
+      invitationAcceptUrl,
       shutdownGracePeriodMs,
     },
     database: {

@@ -4,6 +4,7 @@ import { Injectable, Optional } from '@nestjs/common';
 import Handlebars from 'handlebars';
 import { Clock, SystemClock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
+import { TOKEN_PLACEHOLDER } from '../config/config.schema.js';
 import { expiryText } from '../invitations/expiry-text.js';
 
 /**
@@ -76,9 +77,12 @@ export class InvitationEmailRenderer {
     }
   }
 
-  /** The link in the email; built from APP_URL, never from a request. */
+  /** The link in the email; built from configuration (INVITATION_ACCEPT_URL), never from a request. */
   acceptUrl(token: string): string {
-    return `${this.config.http.appUrl}/invitations/accept?token=${encodeURIComponent(token)}`;
+    return this.config.http.invitationAcceptUrl.replace(
+      TOKEN_PLACEHOLDER,
+      encodeURIComponent(token),
+    );
   }
 
   render(view: InvitationEmailView): RenderedEmail {
