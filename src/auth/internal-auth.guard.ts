@@ -18,6 +18,30 @@ function unauthorized(detail: string): ProblemException {
   });
 }
 
+const REQUIRED = 'An Authorization: Internal <token> header is required';
+
+/** What is wrong with an Authorization header that did not match: said about the one that came. */
+function authorizationProblem(header: string | undefined): string {
+  const [scheme = '', ...rest] = (header ?? '').trim().split(/\s+/);
+  if (!scheme) return REQUIRED;
+  if (scheme.toLowerCase() !== 'internal') {
+    if (rest.length === 0 && scheme.includes('.')) {
+      return 'The Authorization header has a token but no scheme: send Internal <token>';
+    }
+    // The scheme's name is echoed only when it looks like one (never a token pasted in its place).
+    const named = /^[A-Za-z][A-Za-z0-9-]{0,19}$/.test(scheme)
+      ? `the ${scheme} scheme`
+      : 'another scheme';
+    return `The Authorization header uses ${named}; this API takes Internal <token>`;
+  }
+  if (rest.length === 0) return 'The Authorization header has no token after Internal';
+  if (rest[0].toLowerCase() === 'internal') {
+    return 'The Authorization header repeats the scheme: send Internal <token>, with Internal once';
+  }
+  if (rest.length > 1) return 'The Authorization header must hold one token after Internal';
+  return 'The token after Internal is not a JWT (three base64url parts separated by dots)';
+}
+
 function forbidden(detail: string): ProblemException {
   return new ProblemException(403, { type: PROBLEM_TYPES.forbidden, detail });
 }
@@ -40,8 +64,9 @@ export class InternalAuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC_KEY, targets)) return true;
 
     const req = context.switchToHttp().getRequest<RequestWithPrincipal>();
-    const match = AUTHORIZATION.exec(req.header('authorization') ?? '');
-    if (!match) throw unauthorized('An Authorization: Internal <token> header is required');
+    const header = req.header('authorization');
+    const match = AUTHORIZATION.exec(header ?? '');
+    if (!match) throw unauthorized(authorizationProblem(header));
 
     const identity = await this.tokens.verify(match[1]).catch(() => {
       throw unauthorized('The token is invalid or expired');

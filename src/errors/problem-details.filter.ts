@@ -47,6 +47,14 @@ function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * A detail never carries a query string: the accept link's is a secret token, and Nest's own 404
+ * says `Cannot GET /invitations/x?token=…`. Paths stay; what follows their `?` goes.
+ */
+function withoutQueryStrings(detail: string): string {
+  return detail.replace(/(\/[^\s?]*)\?\S*/g, '$1');
+}
+
+/**
  * The only place an error becomes a response: RFC 9457 problem+json with the request id.
  * Unknown errors are logged with that id and answered with a generic 500 — no stack, no SQL.
  */
@@ -61,6 +69,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const requestId = requestIdOf(req);
     const { body, headers } = this.toProblem(exception, requestId);
     body.instance = req.originalUrl?.split('?')[0];
+    if (body.detail) body.detail = withoutQueryStrings(body.detail);
     if (requestId) body.requestId = requestId;
     if (res.headersSent) return;
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);

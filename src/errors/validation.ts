@@ -76,6 +76,9 @@ export class AppValidationPipe extends ValidationPipe {
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
+      // One message per field, the most basic first: a missing array is "required", not also
+      // "at least 1" and "at most 10".
+      stopAtFirstError: true,
       validationError: { target: false, value: true },
       exceptionFactory: (errors) => validationProblem(fieldErrors(errors)),
     });
