@@ -61,6 +61,26 @@ export function requestLevels(threshold: string): RequestLevels {
   };
 }
 
+/**
+ * Nest's boot narration (a line per module and per route, some thirty in all) buries the lines a
+ * person starting the service needs. It is written at debug: `LOG_LEVEL=debug` shows it.
+ */
+const BOOT_NARRATION = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+]);
+
+function isBootNarration(args: unknown[]): boolean {
+  const [first] = args;
+  return (
+    typeof first === 'object' &&
+    first !== null &&
+    BOOT_NARRATION.has((first as { context?: unknown }).context as string)
+  );
+}
+
 /** Pino options shared by production (JSON) and development (pretty) output. */
 export function pinoOptions(config: AppConfig): LoggerOptions {
   return {
@@ -69,6 +89,10 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[Redacted]' },
     hooks: {
+      logMethod(args, method, level) {
+        if (level === levels.values.info && isBootNarration(args)) return this.debug(...args);
+        return method.apply(this, args);
+      },
       // The last stop before a line is written, whatever put the secret in it: a message, an
       // error's message or stack, a field.
       streamWrite: redactText,

@@ -16,7 +16,8 @@ import request from 'supertest';
 import { CommonModule } from '../common/common.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.schema.js';
-import { requestLevels } from './logger-options.js';
+import { pino } from 'pino';
+import { pinoOptions, requestLevels } from './logger-options.js';
 import { LOG_DESTINATION, LoggingModule } from './logging.module.js';
 import { REDACTED, redactText } from './redact.js';
 
@@ -188,6 +189,23 @@ describe('request logging', () => {
       req: { method: 'POST', url: '/probe/slow' },
       reqId: expect.any(String),
     });
+  });
+
+  it("keeps Nest's boot narration out of info: its lines are debug", () => {
+    new NestLogger('InstanceLoader').log('AppModule dependencies initialized');
+    new NestLogger('RouterExplorer').log('Mapped {/api/users, POST} route');
+    new NestLogger('Main').log('listening');
+    expect(lines().map((line) => line.context)).toEqual(['Main']);
+
+    const debug: string[] = [];
+    const config = AppConfig.from(loadConfig({ ...process.env, LOG_LEVEL: 'debug' }));
+    const logger = pino(pinoOptions(config), { write: (line: string) => debug.push(line) });
+    logger.info({ context: 'InstanceLoader' }, 'AppModule dependencies initialized');
+    logger.info({ context: 'Main' }, 'listening');
+    expect(debug.map((line) => JSON.parse(line) as Line).map((l) => [l.level, l.context])).toEqual([
+      ['debug', 'InstanceLoader'],
+      ['info', 'Main'],
+    ]);
   });
 
   it("reuses the caller's X-Request-Id", async () => {
