@@ -25,10 +25,20 @@ export interface Profile {
    * of requests, so CI runs the code path.
    */
   instructions: { warmupRequests: number; requests: number } | undefined;
+  /** Invitations queued and then drained in scenario 3 (a multiple of 10). */
+  drainCount: number;
+  /** The two sizes of scenario 4's organisation: the baseline and the large one. */
+  listingSizes: readonly [number, number];
   listingWarmupSeconds: number;
   listingDurationSeconds: number;
   startupRuns: number;
 }
+
+/** The scenarios' sizes: BENCH_DRAIN_COUNT changes the drain's, for working on the worker. */
+const SIZES = {
+  drainCount: Number(process.env.BENCH_DRAIN_COUNT ?? 10_000),
+  listingSizes: [10_000, 1_000_000],
+} as const;
 
 /**
  * 4 000 requests of warm-up: V8 is still optimising the service's code well after the timed
@@ -51,6 +61,9 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     rounds: 1,
     floor: true,
     instructions: { warmupRequests: 30, requests: 20 },
+    // Large enough to cross pg-boss's batches and the listing's index, small enough for CI.
+    drainCount: 1_000,
+    listingSizes: [10_000, 100_000],
     listingWarmupSeconds: 1,
     listingDurationSeconds: 1,
     startupRuns: 1,
@@ -64,6 +77,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     rounds: 2,
     floor: process.env.BENCH_FLOOR === '1',
     instructions: instructionsOnRequest(),
+    ...SIZES,
     listingWarmupSeconds: 2,
     listingDurationSeconds: 5,
     startupRuns: 3,
@@ -75,6 +89,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
     rounds: 3,
     floor: true,
     instructions: instructionsOnRequest(),
+    ...SIZES,
     listingWarmupSeconds: 5,
     listingDurationSeconds: 15,
     startupRuns: 5,

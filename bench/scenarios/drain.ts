@@ -27,8 +27,6 @@ import {
 import { NodeProcess, cpuMs, sleep } from '../lib/processes.js';
 import { log } from './invite.js';
 
-// BENCH_DRAIN_COUNT (a multiple of 10) only for working on the worker: the scenario is 10 000.
-const COUNT = Number(process.env.BENCH_DRAIN_COUNT ?? 10_000);
 /** The service's default MAIL_WORKER_CONCURRENCY; the baseline loop uses the same. */
 const CONCURRENCY = 4;
 const TIMEOUT_MS = 15 * 60_000;
@@ -53,6 +51,7 @@ interface Drain {
  * baseline is a bare nodemailer pooled loop sending 10 000 of the same messages to the same peer.
  */
 export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const COUNT = ctx.profile.drainCount;
   const db = await ctx.pg.createDatabase('drain');
   const owner = await seedOwner(db);
 

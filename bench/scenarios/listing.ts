@@ -15,7 +15,10 @@ import { runLoad, type LoadResult } from '../lib/load.js';
 import { seedOwner, withClient } from '../lib/postgres.js';
 import { log } from './invite.js';
 
-const SIZES = [10_000, 1_000_000] as const;
+/** `10 k`, `1 M`: the sizes as the table names them. */
+function sizeLabel(size: number): string {
+  return size >= 1_000_000 ? `${size / 1_000_000} M` : `${size / 1000} k`;
+}
 const CONNECTIONS = 10;
 /** The deep page starts this many rows before the end of the list. */
 const DEEP_FROM_END = 100;
@@ -38,6 +41,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
   const db = await ctx.pg.createDatabase('listing');
   const owner = await seedOwner(db);
   const service = await startService(ctx, 'listing', db);
+  const SIZES = ctx.profile.listingSizes;
   const measured: Measured[] = [];
   const notes: string[] = [];
   const plans: Record<string, string> = {};
@@ -93,7 +97,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
     const ratio = large[page].p99 / small[page].p99;
     return {
       scenario: page === 'first' ? '4 listing at scale' : '',
-      measure: `${label} p99, 1 M vs 10 k`,
+      measure: `${label} p99, ${sizeLabel(large.size)} vs ${sizeLabel(small.size)}`,
       service: `${fmt.ms(large[page].p99)} vs ${fmt.ms(small[page].p99)}`,
       baseline: '',
       ratio: fmt.ratio(ratio, 2),
@@ -107,7 +111,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
       row('deep', `deep page (row ${large.size - DEEP_FROM_END + 1})`),
       {
         scenario: '',
-        measure: 'query plans at 1 M',
+        measure: `query plans at ${sizeLabel(large.size)}`,
         service: indexOnly ? 'index scan' : 'SEQUENTIAL SCAN',
         baseline: '',
         ratio: '',
