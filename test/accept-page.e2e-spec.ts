@@ -57,6 +57,28 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
     expect(page.text).toContain(`name="token" value="${token}"`);
   });
 
+  it('names an inviter whose name is known by it, with the address beside, in the email and on the page', async () => {
+    const named = await seedMember(t.dataSource, {
+      email: 'ada@page.test',
+      organisationId: owner.organisationId,
+      type: 'admin',
+      firstName: 'Ada',
+      lastName: 'Lovelace',
+    });
+    await request(t.server)
+      .post('/api/users')
+      .set('Authorization', `Internal ${await mintToken(named)}`)
+      .send({ emails: ['page.named@example.com'] })
+      .expect(200);
+    const email = await t.mailbox!.waitFor('page.named@example.com');
+    expect(email.text).toMatch(/^Ada Lovelace \(ada@page\.test\) has invited you/);
+    expect(email.html).toContain('<strong>Ada Lovelace</strong> (ada@page.test) has invited you');
+
+    const { url } = acceptLinkIn(email);
+    const page = await request(t.server).get(`${url.pathname}${url.search}`).expect(200);
+    expect(page.text).toContain('<dt>Invited by</dt><dd>Ada Lovelace (ada@page.test)</dd>');
+  });
+
   it('accepts with the form, makes the invitee a member, and says so; a second use is "already used"', async () => {
     const { token } = await invite('page.two@example.com');
     expect(await memberType('page.two@example.com')).toBe('invited');

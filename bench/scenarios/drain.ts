@@ -279,6 +279,7 @@ function sampleMessage() {
   const rendered = new InvitationEmailRenderer(config).render({
     organisationName: 'Bench',
     inviterEmail: 'owner@bench.test',
+    inviterName: null,
     expiresAt: new Date(Date.now() + 7 * 24 * 3600 * 1000),
     token: newInvitationToken().token,
   });

@@ -6,6 +6,7 @@ import { ProblemException } from '../errors/problem.js';
 import { hashInvitationToken } from '../mail/invitation-token.js';
 import type { InvitationStatus } from './invitation.entity.js';
 import type { InvitationView } from './invitations.service.js';
+import { fullNameSql } from '../users/user-names.js';
 
 interface LockedInvitation {
   id: string;
@@ -23,6 +24,7 @@ export interface InvitationPreview {
   expiresAt: Date | null;
   organisationName: string;
   inviterEmail: string | null;
+  inviterName: string | null;
   /** Pending but past its expiry. */
   expired: boolean;
 }
@@ -43,8 +45,10 @@ export class InvitationAcceptanceService {
       expires_at: Date | null;
       organisation_name: string;
       inviter_email: string | null;
+      inviter_name: string | null;
     }>(
-      `SELECT i.status, i.expires_at, o.name AS organisation_name, u.email AS inviter_email
+      `SELECT i.status, i.expires_at, o.name AS organisation_name, u.email AS inviter_email,
+              ${fullNameSql('u')} AS inviter_name
          FROM invitations i
          JOIN organisations o ON o.id = i.organisation_id
          LEFT JOIN users u ON u.id = i.invited_by
@@ -57,6 +61,7 @@ export class InvitationAcceptanceService {
       expiresAt: row.expires_at,
       organisationName: row.organisation_name,
       inviterEmail: row.inviter_email,
+      inviterName: row.inviter_name,
       expired:
         row.status === 'expired' || (row.expires_at !== null && row.expires_at <= this.clock.now()),
     };

@@ -10,6 +10,7 @@ import { InvitationEmailRenderer } from './invitation-email.renderer.js';
 import { newInvitationToken } from './invitation-token.js';
 import { coalescingLoader } from './coalescing-loader.js';
 import { deliveryLeaseMs } from './mail-queue.js';
+import { fullNameSql } from '../users/user-names.js';
 
 /** What one delivery attempt did; anything but `sent` means no email left. */
 export type DeliveryOutcome =
@@ -46,6 +47,7 @@ interface Claim {
   email: string;
   organisationName: string;
   inviterEmail: string | null;
+  inviterName: string | null;
   expiresAt: Date | null;
   token: string;
 }
@@ -60,6 +62,7 @@ interface ClaimRow {
   expires_at: Date | null;
   organisation_name: string;
   inviter_email: string | null;
+  inviter_name: string | null;
 }
 
 interface InvitationStateRow {
@@ -142,6 +145,7 @@ export class InvitationDelivery {
     const email = this.renderer.render({
       organisationName: claim.organisationName,
       inviterEmail: claim.inviterEmail,
+      inviterName: claim.inviterName,
       expiresAt: claim.expiresAt,
       token: claim.token,
     });
@@ -229,6 +233,7 @@ export class InvitationDelivery {
           email: row.email,
           organisationName: row.organisation_name,
           inviterEmail: row.inviter_email,
+          inviterName: row.inviter_name,
           expiresAt: row.expires_at,
           token,
         };
@@ -262,7 +267,9 @@ export class InvitationDelivery {
           AND (i.token_hash IS NULL OR i.delivery_lease_until IS NULL
                OR i.delivery_lease_until <= $5)
       RETURNING c.hash, i.email, i.expires_at, o.name AS organisation_name,
-                (SELECT u.email FROM users AS u WHERE u.id = i.invited_by) AS inviter_email`,
+                (SELECT u.email FROM users AS u WHERE u.id = i.invited_by) AS inviter_email,
+                (SELECT ${fullNameSql('u')} FROM users AS u WHERE u.id = i.invited_by)
+                  AS inviter_name`,
       [
         requests.map((r) => r.invitationId),
         requests.map((r) => r.generation),

@@ -35,6 +35,7 @@ const sevenDaysBefore = new (class extends Clock {
 const view = {
   organisationName: 'Acme & <Partners>',
   inviterEmail: 'owner@acme.test',
+  inviterName: null,
   expiresAt: new Date('2030-01-12T09:30:00Z'),
   token: 'tok_EN-abc123',
 };
@@ -66,6 +67,14 @@ describe('InvitationEmailRenderer', () => {
     expect(email.html).toContain(`href="${link.replace('=', '&#x3D;')}"`);
     expect(email.html).toContain('<strong>owner@acme.test</strong> has invited you');
     expect(email.html).toContain('This link expires on 12 January 2030 at 09:30 UTC (in 7 days).');
+  });
+
+  it('names an inviter whose name is known by it, with the address beside, escaped in HTML', () => {
+    const email = renderEmail({ ...view, inviterName: 'Ada <Lovelace>' });
+    expect(email.text).toMatch(/^Ada <Lovelace> \(owner@acme\.test\) has invited you to join/);
+    expect(email.html).toContain(
+      '<strong>Ada &lt;Lovelace&gt;</strong> (owner@acme.test) has invited you',
+    );
   });
 
   it('omits an unknown inviter and says when the link does not expire', () => {

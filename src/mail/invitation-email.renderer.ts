@@ -18,6 +18,8 @@ export interface InvitationEmailView {
   organisationName: string;
   /** The inviting user's address; null when unknown (the email then does not name anyone). */
   inviterEmail: string | null;
+  /** Their full name, when known: the email then names them by it, with the address beside. */
+  inviterName: string | null;
   expiresAt: Date | null;
   token: string;
 }
@@ -37,6 +39,7 @@ export interface TemplateContext {
   subject: string;
   organisationName: string;
   inviterEmail: string | null;
+  inviterName: string | null;
   acceptUrl: string;
   /** Formatted for reading; null: the link does not expire. */
   expiresAt: string | null;
@@ -64,7 +67,8 @@ export class InvitationEmailRenderer {
     try {
       const { context } = this.render({
         organisationName: 'Example',
-        inviterEmail: null,
+        inviterEmail: 'inviter@example.com',
+        inviterName: 'Example Inviter',
         expiresAt: null,
         token: 'x',
       });
@@ -89,6 +93,7 @@ export class InvitationEmailRenderer {
     const base = {
       organisationName: view.organisationName,
       inviterEmail: view.inviterEmail,
+      inviterName: view.inviterEmail ? view.inviterName : null,
       acceptUrl: this.acceptUrl(view.token),
       // The moment in UTC and its distance from now: `… UTC (in 7 days)`.
       expiresAt: view.expiresAt ? expiryText(view.expiresAt, this.clock.now()) : null,

@@ -13,6 +13,13 @@ export class User {
   @Column({ type: 'text' })
   email!: string;
 
+  /** GoRules' User `firstName`; null until the person or an admin sets it. */
+  @Column({ name: 'first_name', type: 'text', nullable: true })
+  firstName!: string | null;
+
+  @Column({ name: 'last_name', type: 'text', nullable: true })
+  lastName!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;
 }

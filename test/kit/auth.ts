@@ -24,6 +24,8 @@ export async function seedMember(
     organisationName?: string;
     type?: MemberType;
     status?: MemberStatus;
+    firstName?: string;
+    lastName?: string;
   },
 ): Promise<Member> {
   const organisationId =
@@ -35,9 +37,9 @@ export async function seedMember(
       )
     )[0].id;
   const [{ id: userId }] = await dataSource.query<{ id: string }[]>(
-    `INSERT INTO users (email) VALUES ($1)
+    `INSERT INTO users (email, first_name, last_name) VALUES ($1, $2, $3)
      ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id`,
-    [options.email.toLowerCase()],
+    [options.email.toLowerCase(), options.firstName ?? null, options.lastName ?? null],
   );
   await dataSource.query(
     `INSERT INTO organisation_members (organisation_id, user_id, type, status) VALUES ($1, $2, $3, $4)`,

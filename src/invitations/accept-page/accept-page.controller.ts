@@ -16,6 +16,7 @@ import { ProblemException } from '../../errors/problem.js';
 import { RateLimit } from '../../rate-limit/rate-limit.guard.js';
 import { expiryText } from '../expiry-text.js';
 import { InvitationAcceptanceService } from '../invitation-acceptance.service.js';
+import { personLabel } from '../../users/user-names.js';
 import { ACCEPT_PAGE_CSP, renderAcceptPage, type AcceptPageState } from './accept-page.view.js';
 
 /** Where the invitation email links to (`APP_URL` + this, unless INVITATION_ACCEPT_URL is set). */
@@ -62,7 +63,8 @@ export class AcceptPageController {
       state = {
         kind: 'pending',
         organisationName: invitation.organisationName,
-        inviter: invitation.inviterEmail,
+        inviter:
+          invitation.inviterEmail && personLabel(invitation.inviterEmail, invitation.inviterName),
         expires: invitation.expiresAt && expiryText(invitation.expiresAt, this.clock.now()),
       };
     }
