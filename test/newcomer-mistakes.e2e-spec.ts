@@ -24,27 +24,56 @@ describe('answers to common mistakes', () => {
     await t?.close();
   });
 
-  it('a misspelt property: emails is required, email is not allowed, and nothing else', async () => {
-    const res = await request(t.server)
-      .post('/api/users')
-      .set('Authorization', auth)
-      .send({ email: 'a@example.com' })
-      .expect(400);
-    expect((res.body as Problem).errors).toEqual([
-      { path: 'email', message: 'email is not an allowed property' },
-      { path: 'emails', message: 'is required' },
-    ]);
-  });
+  describe('a body with the wrong emails answers exactly its own errors', () => {
+    const invite = (body: unknown) =>
+      request(t.server)
+        .post('/api/users')
+        .set('Authorization', auth)
+        .send(body as object);
 
-  it('an empty list says so once', async () => {
-    const res = await request(t.server)
-      .post('/api/users')
-      .set('Authorization', auth)
-      .send({ emails: [] })
-      .expect(400);
-    expect((res.body as Problem).errors).toEqual([
-      { path: 'emails', message: 'must contain at least 1 address' },
-    ]);
+    it('a misspelt property: emails is required, email is not allowed, and nothing else', async () => {
+      const res = await invite({ email: 'a@example.com' }).expect(400);
+      expect((res.body as Problem).errors).toEqual([
+        { path: 'email', message: 'email is not an allowed property' },
+        { path: 'emails', message: 'is required' },
+      ]);
+    });
+
+    it.each([
+      ['an empty body', {}, [{ path: 'emails', message: 'is required' }]],
+      ['null', { emails: null }, [{ path: 'emails', message: 'is required' }]],
+      [
+        'a string',
+        { emails: 'a@example.com' },
+        [{ path: 'emails', message: 'must be an array of email addresses' }],
+      ],
+      [
+        'an empty list',
+        { emails: [] },
+        [{ path: 'emails', message: 'must contain at least 1 address' }],
+      ],
+      [
+        '11 addresses',
+        { emails: Array.from({ length: 11 }, (_, i) => `e${i}@example.com`) },
+        [{ path: 'emails', message: 'must contain at most 10 addresses' }],
+      ],
+      [
+        '11 addresses, one of them bad: both are said',
+        { emails: [...Array.from({ length: 10 }, (_, i) => `e${i}@example.com`), 'nope'] },
+        [
+          { path: 'emails[10]', message: 'must be a valid email address' },
+          { path: 'emails', message: 'must contain at most 10 addresses' },
+        ],
+      ],
+    ])('%s', async (_, body, errors) => {
+      const res = await invite(body).expect(400);
+      expect((res.body as Problem).errors).toEqual(errors);
+    });
+
+    it('a body that is not an object says so without a stray leading colon', async () => {
+      const res = await invite([{ emails: ['a@example.com'] }]).expect(400);
+      expect((res.body as Problem).detail).toBe('the request body must be a JSON object');
+    });
   });
 
   describe('an Authorization header that is there but wrong is described as it came', () => {

@@ -60,7 +60,8 @@ export function validationProblem(errors: FieldError[]): ProblemException {
   return new ProblemException(400, {
     type: PROBLEM_TYPES.validation,
     title: 'Invalid request',
-    detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+    // The body as a whole has no path: its message stands alone.
+    detail: errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; '),
     errors,
   });
 }
@@ -76,9 +77,6 @@ export class AppValidationPipe extends ValidationPipe {
       whitelist: true,
       forbidNonWhitelisted: true,
       transform: true,
-      // One message per field, the most basic first: a missing array is "required", not also
-      // "at least 1" and "at most 10".
-      stopAtFirstError: true,
       validationError: { target: false, value: true },
       exceptionFactory: (errors) => validationProblem(fieldErrors(errors)),
     });

@@ -25,6 +25,9 @@ const normaliseAddresses = ({ value }: { value: unknown }): unknown =>
     ? value.map((v: unknown) => (typeof v === 'string' ? normaliseAddress(v) : v))
     : value;
 
+const isPresent = (_: object, value: unknown): boolean => value !== undefined && value !== null;
+const isList = (_: object, value: unknown): boolean => Array.isArray(value);
+
 /** Body of `POST /api/users` (inviteUsers). */
 export class InviteUsersDto {
   @ApiProperty({
@@ -32,13 +35,16 @@ export class InviteUsersDto {
     items: { type: 'string', format: 'email', description: 'Email address to invite' },
     description: 'List of email addresses to invite (max 10)',
   })
+  // Each check runs only where the one before it passed, so a missing list is reported as
+  // missing, not also as too short and too long.
   @IsDefined({ message: 'is required' })
-  @IsArray({ message: 'must be an array of email addresses' })
-  @ArrayMinSize(1, { message: 'must contain at least 1 address' })
+  @IsArray({ message: 'must be an array of email addresses', validateIf: isPresent })
+  @ArrayMinSize(1, { message: 'must contain at least 1 address', validateIf: isList })
   @ArrayMaxSize(MAX_EMAILS_PER_REQUEST, {
     message: `must contain at most ${MAX_EMAILS_PER_REQUEST} addresses`,
+    validateIf: isList,
   })
-  @IsInviteEmail({ each: true })
+  @IsInviteEmail({ each: true, validateIf: isList })
   @Transform(normaliseAddresses)
   emails!: string[];
 }
