@@ -23,7 +23,7 @@ export function configureApp(app: INestApplication): NestExpressApplication {
   const { trustProxy, corsOrigins } = express.get(AppConfig).httpSecurity;
   express.disable('x-powered-by');
   express.set('trust proxy', trustProxy);
-  // Before Swagger UI's routes, which Nest's middleware (RequestContextMiddleware) never sees.
+  // Before Swagger UI's routes, which Nest's middleware never sees.
   express.use((req: RequestWithId, res: Response, next: NextFunction) => {
     assignRequestId(req, res);
     next();

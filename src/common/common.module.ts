@@ -6,7 +6,6 @@ import {
   type NestModule,
 } from '@nestjs/common';
 import { Clock, SystemClock } from './clock.js';
-import { RequestContextMiddleware } from '../logging/request-context.middleware.js';
 import { JsonBodyMiddleware } from './json-body.middleware.js';
 import { ShutdownState } from './shutdown-state.js';
 
@@ -17,8 +16,8 @@ import { ShutdownState } from './shutdown-state.js';
 })
 export class CommonModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // In this order: a body the parser refuses is logged, with the request's id.
-    consumer.apply(RequestContextMiddleware).forRoutes('{*path}');
+    // After nestjs-pino's request logger (LoggingModule is imported first): a body the parser
+    // refuses is logged, with the request's id.
     consumer
       .apply(JsonBodyMiddleware)
       // The invitation accept page posts an HTML form; AcceptPageModule parses that one route.

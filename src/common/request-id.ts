@@ -13,7 +13,7 @@ export function requestIdOf(req: Request): string | undefined {
 
 /**
  * Gives the request its id (the caller's X-Request-Id when acceptable, else a new UUID) and puts it
- * on the response. Called first by RequestContextMiddleware, so every response carries one.
+ * on the response. Called first (app.setup.ts), so every response carries one, Swagger UI's included.
  */
 export function assignRequestId(req: RequestWithId, res: Response): string {
   const given = req.header(REQUEST_ID_HEADER);

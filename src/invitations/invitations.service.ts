@@ -83,8 +83,7 @@ export class InvitationsService {
     const { organisationId } = principal;
 
     // Raw SQL with array parameters: one statement text whatever the number of addresses, and no
-    // query building per request (the bench measured TypeORM's builder as the largest cost in this
-    // path after the round trips themselves); run through Sql, not the EntityManager (see Sql).
+    // query building per request; run through Sql, not the EntityManager (see Sql).
 
     // Users: one row per person across organisations. DO UPDATE (a no-op) rather than DO NOTHING
     // so every row comes back, and so concurrent invites of the same person queue behind its lock.

@@ -9,7 +9,8 @@ import {
   type LevelWithSilent,
   type LoggerOptions,
 } from 'pino';
-import type { RequestWithId } from '../common/request-id.js';
+import type { Options } from 'pino-http';
+import { assignRequestId, type RequestWithId } from '../common/request-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import { REDACTED_PATHS, redactText } from './redact.js';
 
@@ -128,20 +129,50 @@ async function prettyStream(): Promise<DestinationStream | undefined> {
   });
 }
 
+/** The client went away before the response was complete: the status is what it would have had. */
+function withAborted(res: Response, fields: object): object {
+  return res.writableFinished ? fields : { ...fields, aborted: true };
+}
+
+/**
+ * pino-http's request line, one per request when it ends: `POST /api/users 200 12ms`, with its
+ * id, method, URL, status and duration, at the level `requestLevels` gives, and `aborted` when the
+ * client went away first. Lines logged while handling it carry only its `reqId` (quietReqLogger),
+ * through nestjs-pino's context, so `PinoLogger.assign` works in handlers too.
+ */
+function httpOptions(config: AppConfig): Options<HttpRequest, Response> {
+  const levels = requestLevels(config.logLevel);
+  return {
+    ...pinoOptions(config),
+    // The id app.setup.ts assigned on arrival; in an app built without it, assigned here.
+    genReqId: (req, res) => assignRequestId(req, res),
+    quietReqLogger: true,
+    customLogLevel: (req, res, error) => (error && !levels.none ? 'error' : levels.of(req, res)),
+    customSuccessMessage: requestLine,
+    // pino-http passes the response time to this one too; its types stop at the error.
+    customErrorMessage: ((req: HttpRequest, res: Response, _error: Error, responseTime: number) =>
+      requestLine(req, res, responseTime)) as Options<HttpRequest, Response>['customErrorMessage'],
+    customSuccessObject: (_req, res, fields: object) => withAborted(res, fields),
+    // No `err`: for a 5xx pino-http invents one ("failed with status code 500"), and the real
+    // error has its own line from the exception filter.
+    customErrorObject: (_req, res, _error, { err: _err, ...fields }: Record<string, unknown>) =>
+      withAborted(res, fields),
+  };
+}
+
 /**
  * nestjs-pino's parameters: JSON on stdout in production; pretty in development when pino-pretty
- * is installed. `destination` (tests) receives JSON instead of stdout. nestjs-pino builds the root
- * logger from `pinoHttp` (the options are pino's) but mounts its pino-http middleware nowhere
- * (`forRoutes: []`): RequestContextMiddleware writes the request lines.
+ * is installed. `destination` (tests) receives JSON instead of stdout. nestjs-pino mounts
+ * pino-http on every route, ahead of the body parser (AppModule imports LoggingModule before
+ * CommonModule), so a refused body is logged too.
  */
 export async function loggerParams(
   config: AppConfig,
   destination?: DestinationStream | null,
 ): Promise<Params<HttpRequest, Response>> {
-  const options = pinoOptions(config);
-  const routes = { forRoutes: [] };
-  if (destination) return { pinoHttp: [options, destination], ...routes };
-  if (config.production || config.logLevel === 'silent') return { pinoHttp: options, ...routes };
+  const options = httpOptions(config);
+  if (destination) return { pinoHttp: [options, destination] };
+  if (config.production || config.logLevel === 'silent') return { pinoHttp: options };
   const pretty = await prettyStream();
-  return { pinoHttp: pretty ? [options, pretty] : options, ...routes };
+  return { pinoHttp: pretty ? [options, pretty] : options };
 }

@@ -214,9 +214,8 @@ export class InvitationDelivery {
    * The claim is one statement on the happy path: the UPDATE takes the row lock, re-checks every
    * condition against the newest row version (a refresh or revoke committed meanwhile wins), stores
    * the token's hash, takes the lease, and returns what the email needs (organisation and inviter
-   * joined in). It was a six-statement transaction (lock, read, two lookups, update, commit):
-   * the mail worker's largest cost per email in the outbox-drain benchmark. Claims made while
-   * another is in flight share one statement (`claims`). Only when it claims nothing does a
+   * joined in), rather than a transaction of lock, read, lookups and update per email. Claims
+   * made while another is in flight share one statement (`claims`). Only when it claims nothing does a
    * second read say why (and an expired invitation is marked failed).
    */
   private async claim(job: InvitationEmailJob): Promise<Claim | Exclude<DeliveryOutcome, 'sent'>> {
