@@ -45,7 +45,7 @@ export class UserInvitationsController {
       description: 'List of created invitations',
     },
   })
-  @ApiProblemResponses(400, 409, 413, 415)
+  @ApiProblemResponses(400, 'alreadyMembers', 413, 415)
   async inviteUsers(
     @CurrentPrincipal() principal: Principal,
     @Body() body: InviteUsersDto,
