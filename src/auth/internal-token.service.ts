@@ -3,6 +3,8 @@ import { webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify, type CryptoKey, type JWTHeaderParameters } from 'jose';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
+// The rule ParseUUIDPipe applies to path parameters, so every id is checked alike.
+import { isUUID } from 'class-validator';
 
 /** The identity an internal token asserts; authority is checked against the database separately. */
 export interface InternalIdentity {
@@ -17,7 +19,6 @@ const ALGORITHMS = ['HS256'];
  * its life.
  */
 const ISSUER_CLOCK_SKEW_SECONDS = 30;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Any failure to verify; deliberately says nothing about which check failed. */
 export class InvalidTokenError extends Error {
@@ -67,8 +68,8 @@ export class InternalTokenService {
       const { sub, org, iat } = payload;
       const issuedInFuture =
         typeof iat !== 'number' || iat > now.getTime() / 1000 + ISSUER_CLOCK_SKEW_SECONDS;
-      if (typeof sub !== 'string' || !UUID.test(sub)) throw new InvalidTokenError();
-      if (typeof org !== 'string' || !UUID.test(org)) throw new InvalidTokenError();
+      if (typeof sub !== 'string' || !isUUID(sub)) throw new InvalidTokenError();
+      if (typeof org !== 'string' || !isUUID(org)) throw new InvalidTokenError();
       if (issuedInFuture) throw new InvalidTokenError();
       return { userId: sub.toLowerCase(), organisationId: org.toLowerCase() };
     } catch {

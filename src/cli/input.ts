@@ -1,5 +1,7 @@
-import ms, { type StringValue } from 'ms';
 import { inviteEmailProblem } from '../invitations/dto/invite-email.validator.js';
+// The rule ParseUUIDPipe applies to path parameters, so every id is checked alike.
+import { isUUID } from 'class-validator';
+import { durationMs } from '../common/duration.js';
 
 /** Refused input to a CLI command; its message is shown as is. */
 export class CliUsageError extends Error {
@@ -11,7 +13,6 @@ export class CliUsageError extends Error {
 
 const MAX_ORGANISATION_NAME = 200;
 const MAX_TTL_SECONDS = 30 * 24 * 3600;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function organisationName(value: string): string {
   const name = value.trim();
@@ -30,15 +31,15 @@ export function ownerEmail(value: string): string {
 }
 
 export function uuid(value: string): string {
-  if (!UUID.test(value)) throw new CliUsageError(`must be a UUID (got "${value}")`);
+  if (!isUUID(value)) throw new CliUsageError(`must be a UUID (got "${value}")`);
   return value.toLowerCase();
 }
 
 /** `1h`, `30m`, `7d` or whole seconds (`3600`) as seconds; 1 second to 30 days. */
 export function ttlSeconds(value: string): number {
-  const millis = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
-  const seconds = typeof millis === 'number' ? Math.floor(millis / 1000) : NaN;
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) {
+  const millis = durationMs(value);
+  const seconds = millis === undefined ? NaN : Math.floor(millis / 1000);
+  if (Number.isNaN(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) {
     throw new CliUsageError(`must be a duration from 1s to 30d, such as 1h (got "${value}")`);
   }
   return seconds;

@@ -1,4 +1,6 @@
 import { ProblemException } from '../errors/problem.js';
+// The rule ParseUUIDPipe applies to path parameters, so every id is checked alike.
+import { isUUID } from 'class-validator';
 
 /**
  * Keyset pagination position: the (created_at, id) of the last row of a page. Opaque to clients
@@ -9,7 +11,6 @@ export interface Cursor {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * `created_at::text` as PostgreSQL writes it (DateStyle ISO), e.g. `2030-01-05 09:30:00.123456+00`.
  * Date.parse let through times PostgreSQL refuses ("1", "Tue Nov 26 2026", February 30th): a 500.
@@ -45,7 +46,7 @@ export function decodeCursor(value: string, field = 'cursor'): Cursor {
       typeof parsed[0] === 'string' &&
       isPgTimestamptz(parsed[0]) &&
       typeof parsed[1] === 'string' &&
-      UUID.test(parsed[1])
+      isUUID(parsed[1])
     ) {
       return { createdAt: parsed[0], id: parsed[1] };
     }

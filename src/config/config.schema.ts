@@ -16,7 +16,7 @@ import {
   validateSync,
 } from 'class-validator';
 import Handlebars from 'handlebars';
-import ms, { type StringValue } from 'ms';
+import { durationMs } from '../common/duration.js';
 import { Type } from 'class-transformer';
 
 /** Raw environment as it arrives: every value a string or absent. */
@@ -301,8 +301,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 function parseDuration(name: string, value: string, problems: string[]): number | undefined {
-  const parsed = /^\d+$/.test(value) ? Number(value) * 1000 : ms(value as StringValue);
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+  const parsed = durationMs(value);
+  if (parsed === undefined) {
     problems.push(`${name} must be a duration such as 60s, 1h or 7d (got "${value}")`);
     return undefined;
   }

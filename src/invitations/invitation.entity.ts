@@ -10,6 +10,7 @@ import {
 } from 'typeorm';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { User } from '../users/user.entity.js';
+import { oneOf } from '../database/check-constraints.js';
 
 /** Stored state; `expired` as seen by clients is also derived from `expires_at` at read time. */
 export const INVITATION_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
@@ -18,13 +19,11 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 export const DELIVERY_STATUSES = ['queued', 'sent', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
-
 @Entity({ name: 'invitations' })
-@Check('invitations_status_check', `"status" IN (${quoted(INVITATION_STATUSES)})`)
+@Check('invitations_status_check', oneOf('status', INVITATION_STATUSES))
 @Check(
   'invitations_delivery_status_check',
-  `"delivery_status" IS NULL OR "delivery_status" IN (${quoted(DELIVERY_STATUSES)})`,
+  `"delivery_status" IS NULL OR ${oneOf('delivery_status', DELIVERY_STATUSES)}`,
 )
 @Check('invitations_email_lowercase_check', `"email" = lower("email")`)
 // At most one pending invitation per organisation and address: concurrent invites of the same

@@ -10,6 +10,7 @@ import {
 } from 'typeorm';
 import { User } from '../users/user.entity.js';
 import { Organisation } from './organisation.entity.js';
+import { oneOf } from '../database/check-constraints.js';
 
 /** GoRules BRMS user types, least to most privileged. */
 export const MEMBER_TYPES = ['invited', 'member', 'author', 'admin', 'owner'] as const;
@@ -18,11 +19,9 @@ export type MemberType = (typeof MEMBER_TYPES)[number];
 export const MEMBER_STATUSES = ['active', 'disabled'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
-const quoted = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
-
 @Entity({ name: 'organisation_members' })
-@Check('organisation_members_type_check', `"type" IN (${quoted(MEMBER_TYPES)})`)
-@Check('organisation_members_status_check', `"status" IN (${quoted(MEMBER_STATUSES)})`)
+@Check('organisation_members_type_check', oneOf('type', MEMBER_TYPES))
+@Check('organisation_members_status_check', oneOf('status', MEMBER_STATUSES))
 @Index('organisation_members_user_id_idx', ['userId'])
 export class OrganisationMember {
   @PrimaryColumn({ name: 'organisation_id', type: 'uuid' })
