@@ -51,8 +51,8 @@ export function Variable<T>(
   );
 }
 
-/** Any text; `minBytes` for secrets that must be long enough. */
-export function Text({ minBytes = 1, secret }: VariableOptions & { minBytes?: number } = {}) {
+/** Any text; a secret can be held to a length. */
+export function Text({ minBytes = 0, secret }: VariableOptions & { minBytes?: number } = {}) {
   return Variable(
     `be at least ${minBytes} bytes`,
     (text) => (Buffer.byteLength(text) >= minBytes ? text : new Refused()),
