@@ -1,14 +1,4 @@
-import type {
-  AppConfigValues,
-  AuthConfig,
-  DatabaseConfig,
-  HttpConfig,
-  HttpSecurityConfig,
-  InvitationsConfig,
-  MailConfig,
-  NodeEnv,
-  RateLimitsConfig,
-} from './config.schema.js';
+import type { AppConfigValues, NodeEnv } from './config.schema.js';
 
 /**
  * The typed configuration, injected by class. Built once at boot from the validated environment;
@@ -16,14 +6,14 @@ import type {
  */
 export class AppConfig implements AppConfigValues {
   readonly nodeEnv!: NodeEnv;
-  readonly http!: HttpConfig;
-  readonly database!: DatabaseConfig;
-  readonly auth!: AuthConfig;
-  readonly invitations!: InvitationsConfig;
-  readonly mail!: MailConfig;
-  readonly rateLimits!: RateLimitsConfig;
-  readonly httpSecurity!: HttpSecurityConfig;
-  readonly logLevel!: string;
+  readonly http!: AppConfigValues['http'];
+  readonly database!: AppConfigValues['database'];
+  readonly auth!: AppConfigValues['auth'];
+  readonly invitations!: AppConfigValues['invitations'];
+  readonly mail!: AppConfigValues['mail'];
+  readonly rateLimits!: AppConfigValues['rateLimits'];
+  readonly httpSecurity!: AppConfigValues['httpSecurity'];
+  readonly logLevel!: AppConfigValues['logLevel'];
 
   static from(values: AppConfigValues): AppConfig {
     return Object.assign(new AppConfig(), values);

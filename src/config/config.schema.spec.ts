@@ -1,4 +1,8 @@
-import { ConfigError, loadConfig } from './config.schema.js';
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { ConfigError, loadConfig, type RawEnv } from './config.schema.js';
+import { getMetadataStorage } from 'class-validator';
+import { Environment } from './environment.js';
 
 const secret = 'x'.repeat(32);
 
@@ -155,5 +159,119 @@ describe('loadConfig error messages', () => {
     expect(() => loadConfig({ PORT: 'abc' }, 'z'.repeat(32))).toThrow(
       'Invalid configuration: PORT must be an integer number',
     );
+  });
+});
+
+describe('every variable', () => {
+  const given = (raw: RawEnv) => {
+    try {
+      loadConfig(raw, secret);
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+    return [];
+  };
+
+  // A bad value for each variable that can have one, and the rule it breaks.
+  it.each([
+    ['NODE_ENV', 'prod', /one of development, production, test/],
+    ['PORT', '70000', /an integer number from 0 to 65535/],
+    ['SHUTDOWN_GRACE_PERIOD', '500ms', /a duration .*at least 1s/],
+    ['APP_URL', 'ftp://brms.example.com', /a URL starting with http:\/\/ or https:\/\//],
+    ['INVITATION_ACCEPT_URL', 'https://app.example.com/join', /contain \{token\} exactly once/],
+    ['LOG_LEVEL', 'loud', /one of fatal, error, warn, info, debug, trace, silent/],
+    ['DATABASE_RUN_MIGRATIONS', 'yes', /true or false/],
+    ['DATABASE_POOL_SIZE', '0', /an integer number from 1 to 200/],
+    ['DATABASE_STATEMENT_TIMEOUT', '-5s', /a duration such as 60s, 1h or 7d/],
+    ['INVITATION_TTL', '31d', /from 1h to 30d, or never/],
+    ['INVITATION_RESEND_COOLDOWN', 'a while', /a duration/],
+    ['RATE_LIMIT_ACCEPT_PER_MINUTE', '0', /from 1 to 100000/],
+    ['RATE_LIMIT_INVITATIONS_PER_HOUR', '1.5', /an integer number/],
+    ['RATE_LIMIT_REQUESTS_PER_MINUTE', '-1', /from 0 to 1000000/],
+    ['MAIL_FROM', 'nobody', /an address/],
+    ['MAIL_SUBJECT', '   ', /a non-empty Handlebars template/],
+    ['MAIL_WORKER_ENABLED', 'on', /true or false/],
+    ['MAIL_WORKER_CONCURRENCY', '51', /from 1 to 50/],
+    ['MAIL_POLL_INTERVAL', '100ms', /at least 500ms/],
+    ['MAIL_MAX_ATTEMPTS', '101', /from 1 to 100/],
+    ['MAIL_RETRY_DELAY', '1500ms', /whole seconds/],
+    ['MAIL_RETRY_BACKOFF', 'maybe', /true or false/],
+    ['MAIL_SEND_TIMEOUT', '11m', /from 1s to 10m/],
+    ['MAIL_SHUTDOWN_TIMEOUT', 'soon', /a duration/],
+  ])('names %s=%j, what it expects and what it got', (name, value, expected) => {
+    const problems = given({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name} must `));
+    expect(problems[0]).toMatch(expected);
+    expect(problems[0]).toContain(`(got ${JSON.stringify(value)})`);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'postgres//user:hunter2hunter2@db/brms', /postgres:\/\/ or postgresql:\/\//],
+    ['SMTP_URL', 'http://user:hunter2hunter2@mail.example.com', /smtp:\/\/ or smtps:\/\//],
+    ['INTERNAL_AUTH_SECRET', 'hunter2hunter2', /at least 32 bytes/],
+    ['INTERNAL_AUTH_KEYS', 'k1=hunter2hunter2', /kid=secret pairs/],
+  ])('names %s without repeating the secret in it', (name, value, expected) => {
+    const problems = given({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name} must `));
+    expect(problems[0]).toMatch(expected);
+    expect(problems[0]).not.toContain('hunter2');
+  });
+
+  it('names every bad variable at once, one problem each', () => {
+    const problems = given({
+      PORT: 'abc',
+      MAIL_FROM: 'nobody',
+      INVITATION_TTL: '10m',
+      DATABASE_URL: 'mysql://db',
+    });
+    expect(problems.map((problem) => problem.split(' ')[0])).toEqual([
+      'PORT',
+      'DATABASE_URL',
+      'INVITATION_TTL',
+      'MAIL_FROM',
+    ]);
+  });
+
+  it('reads 1 and 0 as true and false', () => {
+    const config = loadConfig({ MAIL_WORKER_ENABLED: '1', MAIL_RETRY_BACKOFF: '0' }, secret);
+    expect(config.mail).toMatchObject({ workerEnabled: true, retryBackoff: false });
+  });
+
+  it('reads TRUST_PROXY, CORS_ORIGINS and LOG_LEVEL', () => {
+    expect(loadConfig({}, secret).httpSecurity).toEqual({ trustProxy: false, corsOrigins: [] });
+    expect(
+      loadConfig({ TRUST_PROXY: '2', CORS_ORIGINS: 'https://a.test, https://b.test' }, secret)
+        .httpSecurity,
+    ).toEqual({ trustProxy: 2, corsOrigins: ['https://a.test', 'https://b.test'] });
+    expect(loadConfig({ TRUST_PROXY: 'true' }, secret).httpSecurity.trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }, secret).httpSecurity.trustProxy).toBe(
+      'loopback',
+    );
+    expect(loadConfig({}, secret).logLevel).toBe('info');
+    expect(loadConfig({ NODE_ENV: 'test' }, secret).logLevel).toBe('silent');
+    expect(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }, secret).logLevel).toBe('debug');
+  });
+});
+
+describe('.env.example', () => {
+  const text = readFileSync('.env.example', 'utf8');
+  const lines = text.split('\n');
+
+  it('lists every variable the schema reads, in its order, each under its own comment', () => {
+    const listed = lines.flatMap((line) => /^([A-Z_]+)=/.exec(line)?.[1] ?? []);
+    const schema = getMetadataStorage()
+      .getTargetValidationMetadatas(Environment, '', true, false)
+      .map((rule) => rule.propertyName);
+    expect(listed).toEqual([...new Set(schema)]);
+    for (const name of listed) {
+      const at = lines.findIndex((line) => line.startsWith(`${name}=`));
+      expect(lines[at - 1]).toMatch(/^# /);
+    }
+  });
+
+  it('shows the defaults: copied as it is, it changes nothing', () => {
+    expect(loadConfig(parseEnv(text), secret)).toEqual(loadConfig({}, secret));
   });
 });
