@@ -26,6 +26,12 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Node.js runs the tools by stripping types: a type imported without `type` would be a missing
+    // export at run time.
+    files: ['tools/**/*.ts'],
+    rules: { '@typescript-eslint/consistent-type-imports': 'error' },
+  },
+  {
     // Tests assert on supertest's untyped JSON bodies.
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: {

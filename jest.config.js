@@ -12,6 +12,7 @@ export default {
   testMatch: [
     '<rootDir>/src/**/*.spec.ts',
     '<rootDir>/bench/**/*.spec.ts',
+    '<rootDir>/tools/**/*.spec.ts',
     '<rootDir>/test/**/*.e2e-spec.ts',
   ],
   globalSetup: '<rootDir>/test/setup/global-setup.js',

@@ -16,7 +16,8 @@ export const APP_OPTIONS = { bodyParser: false } as const;
 /**
  * HTTP-level setup shared by main.ts and the test kit, so tests exercise exactly what production
  * runs. Guards, pipes, filters and middleware are registered in modules (APP_GUARD, APP_PIPE,
- * APP_FILTER, NestModule.configure).
+ * APP_FILTER, NestModule.configure); AppModule states their order. What is mounted here runs
+ * before all of them.
  */
 export function configureApp(app: INestApplication): NestExpressApplication {
   const express = app as NestExpressApplication;

@@ -1,37 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
-import { InternalTokenService } from '../auth/internal-token.service.js';
-import { OrganisationBootstrapService } from '../cli/organisation-bootstrap.service.js';
+import { LazyModuleLoader } from '@nestjs/core';
+import { DemoModule } from './demo.module.js';
+import {
+  DEMO_ORGANISATION,
+  DEMO_OWNER_EMAIL,
+  DemoService,
+  type DemoAccess,
+} from './demo.service.js';
 
-export const DEMO_ORGANISATION = 'Demo';
-export const DEMO_OWNER_EMAIL = 'owner@demo.test';
-export const DEMO_TOKEN_TTL_SECONDS = 24 * 3600;
-
-export interface DemoAccess {
-  organisationId: string;
-  userId: string;
-  /** True on the first start on this database, when the demo organisation was created. */
-  created: boolean;
-  /** `Internal <token>`, ready to paste as the Authorization header value. */
-  authorization: string;
-  expiresAt: Date;
-}
-
-/**
- * Zero-setup development (`npm start` with the embedded database, never in production): the
- * first start creates a demo organisation and owner; every start mints a day-long token for that
- * owner, so there is always something to paste into Swagger UI.
- */
+/** Loads DemoModule into the running `app` and prepares the demo organisation and its token. */
 export async function prepareDemo(app: INestApplication): Promise<DemoAccess> {
-  const organisations = new OrganisationBootstrapService(app.get<DataSource>(getDataSourceToken()));
-  const owner = await organisations.ensure(DEMO_ORGANISATION, DEMO_OWNER_EMAIL);
-  const token = await app.get(InternalTokenService).mint(owner, DEMO_TOKEN_TTL_SECONDS);
-  return {
-    ...owner,
-    authorization: `Internal ${token}`,
-    expiresAt: new Date(Date.now() + DEMO_TOKEN_TTL_SECONDS * 1000),
-  };
+  const demo = await app.get(LazyModuleLoader).load(() => DemoModule);
+  return demo.get(DemoService).prepare();
 }
 
 /** What `npm start` prints about the demo, for a person at a terminal. */

@@ -4,20 +4,35 @@ import {
   type ArgumentMetadata,
   type ValidationError,
 } from '@nestjs/common';
+import type { ValidationOptions } from 'class-validator';
 import { isWellFormedText } from '../common/well-formed.js';
 import { PROBLEM_TYPES, ProblemException, type FieldError } from './problem.js';
 
-/**
- * Element checks of `each` constraints, by constraint name. class-validator reports a failed
- * `each` constraint once for the whole array; with these the errors name the index (`emails[3]`).
- */
-const elementChecks = new Map<string, (value: unknown) => string | undefined>();
+/** Why one element is refused, or undefined when it is fine. */
+export type ElementProblem = (value: unknown) => string | undefined;
 
-export function registerElementCheck(
-  constraint: string,
-  check: (value: unknown) => string | undefined,
-): void {
-  elementChecks.set(constraint, check);
+const ELEMENT_PROBLEM = 'elementProblem';
+
+/**
+ * A constraint's options, with what makes its `{ each: true }` errors name the index
+ * (`emails[3]`). class-validator reports a failed `each` constraint once for the whole array;
+ * `problem` travels with the constraint (in its context, which class-validator hands back on the
+ * error when the constraint's message is not empty), and the pipe runs it on every element to say
+ * which ones failed and why.
+ */
+export function withElementProblem(
+  options: ValidationOptions | undefined,
+  problem: ElementProblem,
+): ValidationOptions {
+  // class-validator types a context as any; it is an object of our choosing.
+  const context = options?.context as Record<string, unknown> | undefined;
+  return { ...options, context: { ...context, [ELEMENT_PROBLEM]: problem } };
+}
+
+function elementProblemOf(error: ValidationError, constraint: string): ElementProblem | undefined {
+  const context = error.contexts?.[constraint] as Record<string, unknown> | undefined;
+  const problem = context?.[ELEMENT_PROBLEM];
+  return typeof problem === 'function' ? (problem as ElementProblem) : undefined;
 }
 
 function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -25,7 +40,7 @@ function fieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
     const path = parent ? `${parent}.${error.property}` : error.property;
     const own: FieldError[] = [];
     for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
-      const check = elementChecks.get(constraint);
+      const check = elementProblemOf(error, constraint);
       if (check && Array.isArray(error.value)) {
         error.value.forEach((item: unknown, index) => {
           const problem = check(item);
@@ -83,6 +98,7 @@ export class AppValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // A custom decorator's value (the principal, the request id) is the server's own, not input.
     if (metadata.type === 'custom') return super.transform(value, metadata);
     if (metadata.type === 'body') {
       if (value === undefined) value = {};

@@ -19,7 +19,7 @@ const parseAcceptForm = express.urlencoded({ extended: false, limit: '2kb', para
 })
 export class InvitationsModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // The JSON body parser (CommonModule) leaves this one route alone.
+    // The JSON body parser (AppModule) leaves this one route alone.
     consumer
       .apply(parseAcceptForm)
       .forRoutes({ path: ACCEPT_PAGE_PATH, method: RequestMethod.POST });

@@ -163,8 +163,8 @@ function httpOptions(config: AppConfig): Options<HttpRequest, Response> {
 /**
  * nestjs-pino's parameters: JSON on stdout in production; pretty in development when pino-pretty
  * is installed. `destination` (tests) receives JSON instead of stdout. nestjs-pino mounts
- * pino-http on every route, ahead of the body parser (AppModule imports LoggingModule before
- * CommonModule), so a refused body is logged too.
+ * pino-http on every route, ahead of the body parser (see AppModule.configure), so a refused body
+ * is logged too.
  */
 export async function loggerParams(
   config: AppConfig,

@@ -7,6 +7,8 @@ import {
   Module,
   Post,
   type INestApplication,
+  type MiddlewareConsumer,
+  type NestModule,
 } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { request as httpRequest } from 'node:http';
@@ -14,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
 import { CommonModule } from '../common/common.module.js';
+import { JsonBodyMiddleware } from '../common/json-body.middleware.js';
 import { AppConfig } from '../config/app-config.js';
 import { loadConfig } from '../config/config.schema.js';
 import { pino } from 'pino';
@@ -120,6 +123,14 @@ class ProbeController {
 })
 class TestConfigModule {}
 
+/** The probe behind the app's body parser, mounted as AppModule mounts it. */
+@Module({ controllers: [ProbeController] })
+class ProbeModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyMiddleware).forRoutes('{*path}');
+  }
+}
+
 type Line = Record<string, unknown> & { msg?: string; reqId?: string };
 
 describe('request logging', () => {
@@ -129,8 +140,7 @@ describe('request logging', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [TestConfigModule, LoggingModule, CommonModule],
-      controllers: [ProbeController],
+      imports: [TestConfigModule, LoggingModule, CommonModule, ProbeModule],
     })
       .overrideProvider(LOG_DESTINATION)
       .useValue({ write: (line: string) => written.push(line) })

@@ -90,7 +90,7 @@ export const API_TAGS: readonly { name: string; description: string }[] = [
  * and `npm run openapi` both call this, so what is served is what is committed.
  *
  * `app` only needs its module graph: a preview application (`NestFactory.create(AppModule,
- * { preview: true })`, see openapi-generation.ts) is enough, so no database is needed.
+ * { preview: true })`, see tools/openapi-check/openapi-generation.ts) is enough, so no database is needed.
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const builder = new DocumentBuilder()

@@ -1,6 +1,6 @@
 import { isWellFormedText } from '../../common/well-formed.js';
 import { ValidateBy, isEmail, type ValidationOptions } from 'class-validator';
-import { registerElementCheck } from '../../errors/validation.js';
+import { withElementProblem } from '../../errors/validation.js';
 
 export const MAX_EMAIL_LENGTH = 254;
 const IS_INVITE_EMAIL = 'isInviteEmail';
@@ -32,8 +32,6 @@ export function inviteEmailProblem(value: unknown): string | undefined {
   return valid ? undefined : 'must be a valid email address';
 }
 
-registerElementCheck(IS_INVITE_EMAIL, inviteEmailProblem);
-
 /** Validates an address to invite; with `{ each: true }` errors name the index (`emails[3]`). */
 export function IsInviteEmail(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -44,6 +42,6 @@ export function IsInviteEmail(options?: ValidationOptions): PropertyDecorator {
         defaultMessage: () => 'must be a valid email address',
       },
     },
-    options,
+    withElementProblem(options, inviteEmailProblem),
   );
 }

@@ -10,7 +10,7 @@ import {
   type ContractDifference,
   type DifferenceKind,
   type Json,
-} from './contract-diff.js';
+} from './contract-diff.ts';
 
 type JsonObject = { [key: string]: Json };
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { findOasdiff, oasdiffBreaking } from './oasdiff.js';
+import { findOasdiff, oasdiffBreaking } from './oasdiff.ts';
 
 // A parsed copy of the reference, mutated in place: the paths walked are the reference's own.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

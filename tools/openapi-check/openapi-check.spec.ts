@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import type { Json } from './contract-diff.js';
-import { findOasdiff } from './oasdiff.js';
+import type { Json } from './contract-diff.ts';
+import { findOasdiff } from './oasdiff.ts';
 import {
   checkOpenApi,
   formatCheckResult,
   type OpenApiCheckInput,
   type OpenApiCheckResult,
-} from './openapi-check.js';
+} from './openapi-check.ts';
 
 type JsonObject = { [key: string]: Json };
 

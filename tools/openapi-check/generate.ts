@@ -1,22 +1,20 @@
 /**
  * `npm run openapi`: writes the service's OpenAPI document, keys sorted, to openapi/openapi.json.
- * No HTTP listener and no database: see src/openapi/openapi-generation.ts.
+ * No HTTP listener and no database: see openapi-generation.ts. Run by Node's type stripping, after
+ * `npm run build`.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { OPENAPI_FILES } from '../src/openapi/openapi-check.js';
+import { OPENAPI_FILES, REPO_ROOT } from './openapi-check.ts';
 import {
+  builtService,
   generateOpenApiDocument,
   serializeOpenApiDocument,
-} from '../src/openapi/openapi-generation.js';
-
-// Compiled to dist/scripts/: the repository root is two levels up, whatever the working directory.
-const root = fileURLToPath(new URL('../..', import.meta.url));
+} from './openapi-generation.ts';
 
 async function main(): Promise<void> {
-  const file = join(root, OPENAPI_FILES.committed);
-  const document = await generateOpenApiDocument();
+  const file = join(REPO_ROOT, OPENAPI_FILES.committed);
+  const document = await generateOpenApiDocument(builtService);
   await writeFile(file, await serializeOpenApiDocument(document, file));
   const operations = Object.values(document.paths).flatMap((item) => Object.keys(item));
   console.log(`Wrote ${OPENAPI_FILES.committed} (${operations.length} operations)`);

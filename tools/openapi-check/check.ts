@@ -1,22 +1,19 @@
 /**
  * `npm run openapi:check`: fails when openapi/openapi.json is stale, when oasdiff finds a breaking
  * change from the reference, or when the semantic comparison finds a difference the allow-list does
- * not explain. See "API contract" in README.md.
+ * not explain. See docs/api-contract.md. Run by Node's type stripping, after `npm run build`.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import type { Json } from '../src/openapi/contract-diff.js';
-import { findOasdiff } from '../src/openapi/oasdiff.js';
-import { OPENAPI_FILES, checkOpenApi, formatCheckResult } from '../src/openapi/openapi-check.js';
+import type { Json } from './contract-diff.ts';
+import { findOasdiff } from './oasdiff.ts';
+import { OPENAPI_FILES, REPO_ROOT, checkOpenApi, formatCheckResult } from './openapi-check.ts';
 import {
+  builtService,
   generateOpenApiDocument,
   serializeOpenApiDocument,
-} from '../src/openapi/openapi-generation.js';
-
-// Compiled to dist/scripts/: the repository root is two levels up, whatever the working directory.
-const root = fileURLToPath(new URL('../..', import.meta.url));
+} from './openapi-generation.ts';
 
 async function readOptional(file: string): Promise<string | undefined> {
   try {
@@ -28,16 +25,17 @@ async function readOptional(file: string): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
-  const referencePath = join(root, OPENAPI_FILES.reference);
-  const committedPath = join(root, OPENAPI_FILES.committed);
-  const generated = await generateOpenApiDocument();
+  const referencePath = join(REPO_ROOT, OPENAPI_FILES.reference);
+  const committedPath = join(REPO_ROOT, OPENAPI_FILES.committed);
+  const allowListPath = join(REPO_ROOT, OPENAPI_FILES.allowList);
+  const generated = await generateOpenApiDocument(builtService);
   const result = await checkOpenApi({
     reference: parseYaml(await readFile(referencePath, 'utf8')) as Json,
     referencePath,
     generated: generated as unknown as Json,
     generatedText: await serializeOpenApiDocument(generated, committedPath),
     committedText: await readOptional(committedPath),
-    allowList: JSON.parse(await readFile(join(root, OPENAPI_FILES.allowList), 'utf8')) as unknown,
+    allowList: JSON.parse(await readFile(allowListPath, 'utf8')) as unknown,
     oasdiffBinary: findOasdiff(),
   });
   console.log(formatCheckResult(result));

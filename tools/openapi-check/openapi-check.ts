@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   compareContracts,
   describeDifference,
@@ -9,8 +10,11 @@ import {
   showJson,
   type ContractDifference,
   type Json,
-} from './contract-diff.js';
-import { OASDIFF_PACKAGE, oasdiffBreaking } from './oasdiff.js';
+} from './contract-diff.ts';
+import { OASDIFF_PACKAGE, oasdiffBreaking } from './oasdiff.ts';
+
+/** The repository's root, whatever the working directory. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The contract files, relative to the repository root. */
 export const OPENAPI_FILES = {
