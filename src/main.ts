@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module.js';
 import { APP_OPTIONS, configureApp } from './app.setup.js';
 import { ShutdownState } from './common/shutdown-state.js';
 import { ConfigError, loadConfig, readEnvironment } from './config/config.schema.js';
@@ -17,12 +18,10 @@ async function main(): Promise<void> {
   let embedded: EmbeddedServer | undefined;
   if (!config.database.url) {
     embedded = await startEmbeddedPostgres(config.database.embeddedDir);
-    // The app's ConfigModule validates the environment again; hand it the embedded server.
+    // AppConfigModule reads the environment when Nest builds the app: hand it the embedded server.
     process.env.DATABASE_URL = embedded.url;
   }
 
-  // Imported only now: AppModule validates the environment when it is loaded.
-  const { AppModule } = await import('./app.module.js');
   // bufferLogs: what Nest logs while it boots waits for the pino logger. Should the boot fail
   // before there is one, the buffer goes to Nest's console logger: JSON too in production.
   const app = configureApp(

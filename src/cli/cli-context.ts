@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfig, readEnvironment } from '../config/config.schema.js';
 import { devSecretFor } from '../config/dev-secret.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../database/embedded-postgres.js';
+import { CliModule } from './cli.module.js';
 import { StderrLogger } from './stderr-logger.js';
 
 /** Progress notes for people: stderr, so stdout stays the command's result alone. */
@@ -35,8 +36,6 @@ export async function withCliContext<T>(
   }
 
   try {
-    // Imported only now: the configuration module validates the environment when it is loaded.
-    const { CliModule } = await import('./cli.module.js');
     const context = await NestFactory.createApplicationContext(CliModule, {
       logger: new StderrLogger(),
       abortOnError: false,
