@@ -20,14 +20,18 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
     await t?.close();
   });
 
-  async function invite(email: string): Promise<{ path: string; token: string }> {
-    await request(t.server)
+  async function invite(email: string): Promise<{ path: string; token: string; userId: string }> {
+    const res = await request(t.server)
       .post('/api/users')
       .set('Authorization', `Internal ${await mintToken(owner)}`)
       .send({ emails: [email] })
       .expect(200);
     const { url, token } = acceptLinkIn(await t.mailbox!.waitFor(email));
-    return { path: `${url.pathname}${url.search}`, token };
+    return {
+      path: `${url.pathname}${url.search}`,
+      token,
+      userId: (res.body as { userId: string }[])[0].userId,
+    };
   }
 
   const submit = (token: string) =>
@@ -116,5 +120,44 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
       expect(page.text).not.toContain('<b>');
     }
     expect((await submit('x'.repeat(43))).text).toContain('not valid');
+  });
+
+  it('says a revoked link is not valid and may have been revoked, and changes nothing', async () => {
+    const { path, token, userId } = await invite('page.revoked@example.com');
+    await request(t.server)
+      .delete(`/api/users/${userId}/invitation`)
+      .set('Authorization', `Internal ${await mintToken(owner)}`)
+      .expect(204);
+    for (const page of [await request(t.server).get(path).expect(200), await submit(token)]) {
+      expect(page.text).toContain('<title>Invitation not valid</title>');
+      expect(page.text).toContain('It may have been revoked');
+      expect(page.text).not.toContain(token);
+    }
+    expect(await memberType('page.revoked@example.com')).toBeUndefined();
+  });
+
+  it('never echoes a token, or a near-token, in an error body of the JSON endpoint', async () => {
+    const secret = `SECRET${'k'.repeat(37)}`; // 43 characters, as a real token
+    const answers = await Promise.all(
+      [
+        { token: secret },
+        { token: `${secret}!` },
+        { token: [secret] },
+        { token: secret, extra: secret },
+      ].map((body) => request(t.server).post('/api/invitations/accept').send(body)),
+    );
+    answers.push(
+      await request(t.server)
+        .post('/api/invitations/accept')
+        .set('Content-Type', 'application/json')
+        .send(`{"token":"${secret}"`),
+      await request(t.server).get(`/api/invitations/accept?token=${secret}`),
+      await request(t.server).get(`/invitations/acept?token=${secret}&x=1`),
+    );
+    for (const res of answers) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.text).not.toContain('SECRETkkk');
+    }
   });
 });
