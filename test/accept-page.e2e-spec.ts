@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { memberTypeOf, mintToken, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
-import { acceptLinkIn } from './kit/mailbox.js';
+import { acceptLinkIn, type ReceivedEmail } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -20,14 +20,18 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
     await t?.close();
   });
 
-  async function invite(email: string): Promise<{ path: string; token: string; userId: string }> {
+  async function invite(
+    email: string,
+  ): Promise<{ email: ReceivedEmail; path: string; token: string; userId: string }> {
     const res = await request(t.server)
       .post('/api/users')
       .set('Authorization', `Internal ${await mintToken(owner)}`)
       .send({ emails: [email] })
       .expect(200);
-    const { url, token } = acceptLinkIn(await t.mailbox!.waitFor(email));
+    const received = await t.mailbox!.waitFor(email);
+    const { url, token } = acceptLinkIn(received);
     return {
+      email: received,
       path: `${url.pathname}${url.search}`,
       token,
       userId: (res.body as { userId: string }[])[0].userId,
@@ -45,7 +49,13 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
   const memberType = (email: string) => memberTypeOf(t.dataSource, email);
 
   it('shows the organisation, the inviter and the expiry, with headers that keep the token in', async () => {
-    const { path, token } = await invite('page.one@example.com');
+    const { email, path, token } = await invite('page.one@example.com');
+    // The email names an inviter without a name by address, and says when the link expires.
+    expect(email.text).toMatch(/^owner@page\.test has invited you to join/);
+    expect(email.text).toMatch(
+      /This link expires on \d+ \w+ \d{4} at \d\d:\d\d UTC \(in 7 days\)\./,
+    );
+
     const page = await request(t.server).get(path).expect(200);
 
     expect(page.headers['content-type']).toMatch(/^text\/html/);
