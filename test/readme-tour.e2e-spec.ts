@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, symlinkSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import request from 'supertest';
 import {
   cleanEnv,
   freePort,
   freshWorkdir,
+  linkClone,
   removeWorkdir,
   startDevServer,
   type DevServer,
@@ -59,9 +60,7 @@ function bash(script: string, cwd: string, env: NodeJS.ProcessEnv) {
  */
 describe("the README's tour, pasted as written", () => {
   const workdir = freshWorkdir('brms-tour-');
-  for (const entry of ['package.json', 'node_modules', 'dist', 'scripts']) {
-    symlinkSync(resolve(entry), join(workdir, entry));
-  }
+  linkClone(workdir, ['package.json', 'node_modules', 'dist', 'scripts']);
   let server: DevServer | undefined;
 
   afterAll(async () => {

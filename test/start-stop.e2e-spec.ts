@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import request from 'supertest';
 import {
   SERVER_ENTRY,
   cleanEnv,
   freshWorkdir,
+  linkClone,
   postmasterPid,
   removeWorkdir,
   startDevServer,
@@ -18,7 +19,9 @@ describe('starting and stopping, as npm start does', () => {
   afterAll(() => removeWorkdir(workdir));
 
   it('Ctrl-C drains and stops cleanly: exit 0, no ERROR line, PostgreSQL stopped after the app', async () => {
-    const server = await startDevServer(workdir);
+    linkClone(workdir);
+    // Through npm, whose process group Ctrl-C signals too: npm must exit 0 as well, not 130.
+    const server = await startDevServer(workdir, { viaNpm: true });
     // `grep 'Authorization: '` finds the token and nothing else.
     expect(server.output().match(/^.*Authorization: .*$/gm)).toEqual([
       `Authorization: ${server.authorization}`,
@@ -72,9 +75,7 @@ describe('starting and stopping, as npm start does', () => {
       // A clone whose dist/ belongs to a running server; `npm start` must not rebuild under it.
       const clone = freshWorkdir('brms-second-start-');
       try {
-        for (const entry of ['package.json', 'scripts', 'node_modules']) {
-          symlinkSync(resolve(entry), join(clone, entry));
-        }
+        linkClone(clone, ['package.json', 'scripts', 'node_modules']);
         mkdirSync(join(clone, 'dist'));
         writeFileSync(join(clone, 'dist/main.js'), '// the running build\n');
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +25,14 @@ export function freshWorkdir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(dir, 0o755); // the embedded PostgreSQL runs as the postgres user when we are root
   return dir;
+}
+
+/** Makes `workdir` a stand-in for a built clone: its package.json, the build and node_modules. */
+export function linkClone(
+  workdir: string,
+  entries = ['package.json', 'node_modules', 'dist'],
+): void {
+  for (const entry of entries) symlinkSync(resolve(entry), join(workdir, entry));
 }
 
 export function removeWorkdir(dir: string): void {
@@ -96,9 +104,21 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
  */
 export async function startDevServer(
   workdir: string,
-  { port = 0, timeoutMs = 90_000 }: { port?: number; timeoutMs?: number } = {},
+  {
+    port = 0,
+    timeoutMs = 90_000,
+    viaNpm = false,
+  }: {
+    port?: number;
+    timeoutMs?: number;
+    /** Through `npm run start:prod`, the step `npm start` ends in; needs `linkClone(workdir)`. */
+    viaNpm?: boolean;
+  } = {},
 ): Promise<DevServer> {
-  const child = spawn(process.execPath, ['--enable-source-maps', SERVER_ENTRY], {
+  const [command, args] = viaNpm
+    ? ['npm', ['run', '-s', 'start:prod']]
+    : [process.execPath, ['--enable-source-maps', SERVER_ENTRY]];
+  const child = spawn(command, args, {
     cwd: workdir,
     env: cleanEnv({ PORT: String(port), HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
