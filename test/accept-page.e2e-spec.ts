@@ -1,6 +1,8 @@
 import request from 'supertest';
+import { AppConfig } from '../src/config/app-config.js';
 import { memberTypeOf, mintToken, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
+import { configWith } from './kit/config.js';
 import { acceptLinkIn, type ReceivedEmail } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
@@ -168,6 +170,33 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
       expect(res.text).not.toContain('SECRETkkk');
+    }
+  });
+
+  it('answers too many attempts with a page saying when to try again, not with JSON', async () => {
+    // A second app on this database whose accept limit is 2 a minute; the file's last test.
+    const strict = await createTestApp({
+      override: (b) =>
+        b.overrideProvider(AppConfig).useValue(configWith({ RATE_LIMIT_ACCEPT_PER_MINUTE: '2' })),
+    });
+    try {
+      let res: request.Response | undefined;
+      for (let i = 0; i < 4 && res?.status !== 429; i++) {
+        res = await request(strict.server)
+          .post('/invitations/accept')
+          .type('form')
+          .send({ token: 'y'.repeat(43) });
+      }
+      expect(res!.status).toBe(429);
+      expect(res!.headers['content-type']).toMatch(/^text\/html/);
+      expect(res!.headers['cache-control']).toBe('no-store');
+      expect(res!.headers['content-security-policy']).toMatch(/default-src 'none'/);
+      const seconds = Number(res!.headers['retry-after']);
+      expect(seconds).toBeGreaterThan(0);
+      expect(res!.text).toContain('<title>Too many attempts</title>');
+      expect(res!.text).toContain(`Wait ${seconds} seconds, then open the link`);
+    } finally {
+      await strict.close();
     }
   });
 });
