@@ -1,7 +1,9 @@
 import request from 'supertest';
+import { AppConfig } from '../src/config/app-config.js';
 import { memberTypeOf, mintToken, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
-import { acceptLinkIn } from './kit/mailbox.js';
+import { configWith } from './kit/config.js';
+import { acceptLinkIn, type ReceivedEmail } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -20,14 +22,22 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
     await t?.close();
   });
 
-  async function invite(email: string): Promise<{ path: string; token: string }> {
-    await request(t.server)
+  async function invite(
+    email: string,
+  ): Promise<{ email: ReceivedEmail; path: string; token: string; userId: string }> {
+    const res = await request(t.server)
       .post('/api/users')
       .set('Authorization', `Internal ${await mintToken(owner)}`)
       .send({ emails: [email] })
       .expect(200);
-    const { url, token } = acceptLinkIn(await t.mailbox!.waitFor(email));
-    return { path: `${url.pathname}${url.search}`, token };
+    const received = await t.mailbox!.waitFor(email);
+    const { url, token } = acceptLinkIn(received);
+    return {
+      email: received,
+      path: `${url.pathname}${url.search}`,
+      token,
+      userId: (res.body as { userId: string }[])[0].userId,
+    };
   }
 
   const submit = (token: string) =>
@@ -41,7 +51,13 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
   const memberType = (email: string) => memberTypeOf(t.dataSource, email);
 
   it('shows the organisation, the inviter and the expiry, with headers that keep the token in', async () => {
-    const { path, token } = await invite('page.one@example.com');
+    const { email, path, token } = await invite('page.one@example.com');
+    // The email names an inviter without a name by address, and says when the link expires.
+    expect(email.text).toMatch(/^owner@page\.test has invited you to join/);
+    expect(email.text).toMatch(
+      /This link expires on \d+ \w+ \d{4} at \d\d:\d\d UTC \(in 7 days\)\./,
+    );
+
     const page = await request(t.server).get(path).expect(200);
 
     expect(page.headers['content-type']).toMatch(/^text\/html/);
@@ -116,5 +132,71 @@ describe('GET/POST /invitations/accept (the page behind the emailed link)', () =
       expect(page.text).not.toContain('<b>');
     }
     expect((await submit('x'.repeat(43))).text).toContain('not valid');
+  });
+
+  it('says a revoked link is not valid and may have been revoked, and changes nothing', async () => {
+    const { path, token, userId } = await invite('page.revoked@example.com');
+    await request(t.server)
+      .delete(`/api/users/${userId}/invitation`)
+      .set('Authorization', `Internal ${await mintToken(owner)}`)
+      .expect(204);
+    for (const page of [await request(t.server).get(path).expect(200), await submit(token)]) {
+      expect(page.text).toContain('<title>Invitation not valid</title>');
+      expect(page.text).toContain('It may have been revoked');
+      expect(page.text).not.toContain(token);
+    }
+    expect(await memberType('page.revoked@example.com')).toBeUndefined();
+  });
+
+  it('never echoes a token, or a near-token, in an error body of the JSON endpoint', async () => {
+    const secret = `SECRET${'k'.repeat(37)}`; // 43 characters, as a real token
+    const answers = await Promise.all(
+      [
+        { token: secret },
+        { token: `${secret}!` },
+        { token: [secret] },
+        { token: secret, extra: secret },
+      ].map((body) => request(t.server).post('/api/invitations/accept').send(body)),
+    );
+    answers.push(
+      await request(t.server)
+        .post('/api/invitations/accept')
+        .set('Content-Type', 'application/json')
+        .send(`{"token":"${secret}"`),
+      await request(t.server).get(`/api/invitations/accept?token=${secret}`),
+      await request(t.server).get(`/invitations/acept?token=${secret}&x=1`),
+    );
+    for (const res of answers) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.status).toBeLessThan(500);
+      expect(res.text).not.toContain('SECRETkkk');
+    }
+  });
+
+  it('answers too many attempts with a page saying when to try again, not with JSON', async () => {
+    // A second app on this database whose accept limit is 2 a minute; the file's last test.
+    const strict = await createTestApp({
+      override: (b) =>
+        b.overrideProvider(AppConfig).useValue(configWith({ RATE_LIMIT_ACCEPT_PER_MINUTE: '2' })),
+    });
+    try {
+      let res: request.Response | undefined;
+      for (let i = 0; i < 4 && res?.status !== 429; i++) {
+        res = await request(strict.server)
+          .post('/invitations/accept')
+          .type('form')
+          .send({ token: 'y'.repeat(43) });
+      }
+      expect(res!.status).toBe(429);
+      expect(res!.headers['content-type']).toMatch(/^text\/html/);
+      expect(res!.headers['cache-control']).toBe('no-store');
+      expect(res!.headers['content-security-policy']).toMatch(/default-src 'none'/);
+      const seconds = Number(res!.headers['retry-after']);
+      expect(seconds).toBeGreaterThan(0);
+      expect(res!.text).toContain('<title>Too many attempts</title>');
+      expect(res!.text).toContain(`Wait ${seconds} seconds, then open the link`);
+    } finally {
+      await strict.close();
+    }
   });
 });

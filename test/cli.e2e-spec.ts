@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import {
   CLI_ENTRY,
@@ -53,9 +54,31 @@ function bootstrapOutput(result: CliResult): {
   return output;
 }
 
-it('is what `npm run cli` runs', () => {
-  const scripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts;
-  expect(scripts.cli).toMatch(/node (--\S+ )*dist\/src\/cli\/main\.js$/);
+it('`npm run cli` runs the build as it is, compiling nothing', async () => {
+  // A clone whose build is a stand-in CLI: no sources, no tsconfig, so compiling would fail.
+  const clone = freshWorkdir('brms-cli-script-');
+  try {
+    for (const entry of ['package.json', 'node_modules']) {
+      symlinkSync(resolve(entry), join(clone, entry));
+    }
+    mkdirSync(join(clone, 'dist/src/cli'), { recursive: true });
+    writeFileSync(
+      join(clone, 'dist/src/cli/main.js'),
+      "console.log('the built CLI', process.argv.slice(2).join(' '));\n",
+    );
+    const result = await new Promise<CliResult>((done) => {
+      execFile(
+        'npm',
+        ['run', '-s', 'cli', '--', 'token', '--help'],
+        { cwd: clone, env: cleanEnv(), timeout: 60_000 },
+        (error, stdout, stderr) =>
+          done({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+    expect(result).toEqual({ code: 0, stdout: 'the built CLI token --help\n', stderr: '' });
+  } finally {
+    removeWorkdir(clone);
+  }
 });
 
 describe('CLI against DATABASE_URL', () => {

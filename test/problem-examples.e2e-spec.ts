@@ -1,5 +1,7 @@
 import request from 'supertest';
+import { AppConfig } from '../src/config/app-config.js';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
+import { configWith } from './kit/config.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
 type Examples = Record<string, { value: Record<string, unknown> }>;
@@ -98,5 +100,34 @@ describe('the error examples of POST /api/users are what the service answers', (
       .send('emails=a@example.com')
       .expect(415);
     expect(comparable(res.body)).toEqual(examples(415).notJson.value);
+  });
+
+  it('429: too many requests from one address, with Retry-After', async () => {
+    // A second app on the same database with a small per-address limit; the run's last test.
+    const limited = await createTestApp({
+      override: (b) =>
+        b.overrideProvider(AppConfig).useValue(configWith({ RATE_LIMIT_REQUESTS_PER_MINUTE: '3' })),
+    });
+    try {
+      let res: request.Response | undefined;
+      for (let i = 0; i < 10 && res?.status !== 429; i++) {
+        res = await request(limited.server)
+          .post('/api/users')
+          .set('Authorization', await authHeader(owner))
+          .send({ emails: [`limited-${i}@example.com`] });
+      }
+      expect(res!.status).toBe(429);
+      expect(Number(res!.headers['retry-after'])).toBeGreaterThan(0);
+      // The example says "retry in 5 s"; the real wait is whatever is left of the minute.
+      const example = examples(429).rateLimited.value;
+      expect(comparable(res!.body)).toEqual({
+        ...example,
+        detail: expect.stringMatching(
+          new RegExp(`^${String(example.detail).replace(/\d+/, '\\d+')}$`),
+        ),
+      });
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import request from 'supertest';
 import {
   SERVER_ENTRY,
   cleanEnv,
   freshWorkdir,
+  linkClone,
   postmasterPid,
   removeWorkdir,
   startDevServer,
@@ -16,7 +19,9 @@ describe('starting and stopping, as npm start does', () => {
   afterAll(() => removeWorkdir(workdir));
 
   it('Ctrl-C drains and stops cleanly: exit 0, no ERROR line, PostgreSQL stopped after the app', async () => {
-    const server = await startDevServer(workdir);
+    linkClone(workdir);
+    // Through npm, whose process group Ctrl-C signals too: npm must exit 0 as well, not 130.
+    const server = await startDevServer(workdir, { viaNpm: true });
     // `grep 'Authorization: '` finds the token and nothing else.
     expect(server.output().match(/^.*Authorization: .*$/gm)).toEqual([
       `Authorization: ${server.authorization}`,
@@ -54,13 +59,36 @@ describe('starting and stopping, as npm start does', () => {
           (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
         );
       });
+    const npm = (args: string[], cwd: string) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          'npm',
+          args,
+          { cwd, env: cleanEnv({ PORT: String(port) }), timeout: 60_000 },
+          (error, stdout, stderr) =>
+            resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+        );
+      });
     const oneLine = () => `port ${port} is in use — is brms-api already running? set PORT\n`;
 
-    it('npm start refuses before it builds, in one line', async () => {
-      expect(await run([`${process.cwd()}/scripts/port-free.ts`])).toEqual({
-        code: 1,
-        stderr: oneLine(),
-      });
+    it('a second npm start refuses in one line, before it builds: the running build stays', async () => {
+      // A clone whose dist/ belongs to a running server; `npm start` must not rebuild under it.
+      const clone = freshWorkdir('brms-second-start-');
+      try {
+        linkClone(clone, ['package.json', 'scripts', 'node_modules']);
+        mkdirSync(join(clone, 'dist'));
+        writeFileSync(join(clone, 'dist/main.js'), '// the running build\n');
+
+        const result = await npm(['start'], clone);
+        expect({ code: result.code, stderr: result.stderr }).toEqual({
+          code: 1,
+          stderr: oneLine(),
+        });
+        expect(result.stdout).not.toMatch(/rm -rf|tsc/);
+        expect(readFileSync(join(clone, 'dist/main.js'), 'utf8')).toBe('// the running build\n');
+      } finally {
+        removeWorkdir(clone);
+      }
     });
 
     it('the server itself says so in one line, without a stack trace', async () => {

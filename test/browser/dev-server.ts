@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -24,6 +25,14 @@ export function freshWorkdir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chmodSync(dir, 0o755); // the embedded PostgreSQL runs as the postgres user when we are root
   return dir;
+}
+
+/** Makes `workdir` a stand-in for a built clone: its package.json, the build and node_modules. */
+export function linkClone(
+  workdir: string,
+  entries = ['package.json', 'node_modules', 'dist'],
+): void {
+  for (const entry of entries) symlinkSync(resolve(entry), join(workdir, entry));
 }
 
 export function removeWorkdir(dir: string): void {
@@ -62,6 +71,18 @@ export interface DevServer {
   stop(): Promise<number | null>;
 }
 
+/** A port nothing listens on now, for a server whose links (APP_URL) must name its real port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolvePort(port));
+    });
+  });
+}
+
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolveExit, reject) => {
@@ -81,10 +102,25 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
  * in `workdir`, on a free port, and waits until it printed its URL and the demo Authorization
  * value.
  */
-export async function startDevServer(workdir: string, timeoutMs = 90_000): Promise<DevServer> {
-  const child = spawn(process.execPath, ['--enable-source-maps', SERVER_ENTRY], {
+export async function startDevServer(
+  workdir: string,
+  {
+    port = 0,
+    timeoutMs = 90_000,
+    viaNpm = false,
+  }: {
+    port?: number;
+    timeoutMs?: number;
+    /** Through `npm run start:prod`, the step `npm start` ends in; needs `linkClone(workdir)`. */
+    viaNpm?: boolean;
+  } = {},
+): Promise<DevServer> {
+  const [command, args] = viaNpm
+    ? ['npm', ['run', '-s', 'start:prod']]
+    : [process.execPath, ['--enable-source-maps', SERVER_ENTRY]];
+  const child = spawn(command, args, {
     cwd: workdir,
-    env: cleanEnv({ PORT: '0', HOST: '127.0.0.1' }),
+    env: cleanEnv({ PORT: String(port), HOST: '127.0.0.1' }),
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own, like a job in a terminal, which Ctrl-C signals as a whole.
     detached: true,

@@ -20,6 +20,12 @@ describeWithBrowser('Swagger UI')('Swagger UI, as a person uses it after `npm st
     removeWorkdir(workdir);
   }, 60_000);
 
+  it('/docs-json stays the contract: every tag of the reference, the empty ones too', async () => {
+    const res = await fetch(`${server!.url}/docs-json`);
+    const document = (await res.json()) as { tags: { name: string }[] };
+    expect(document.tags).toHaveLength(25);
+  });
+
   it('authorizes with the printed value and invites a user through POST /api/users', async () => {
     const page = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(15_000);
@@ -73,6 +79,23 @@ describeWithBrowser('Swagger UI')('Swagger UI, as a person uses it after `npm st
       expect(await response.locator('.response-col_description').innerText()).toContain(
         'browser-invitee@example.com',
       );
+
+      // Each error status shows its own true example: the 409 lists the addresses, the 429 says
+      // when to retry.
+      const documented = (code: number) =>
+        operation.locator(`.responses-table tr.response[data-code="${code}"]`).innerText();
+      expect(await documented(409)).toContain('urn:brms:problem:already-members');
+      expect(await documented(409)).toContain('"emails"');
+      expect(await documented(401)).toContain('urn:brms:problem:unauthorized');
+      expect(await documented(429)).toContain('Retry-After');
+      for (const code of [401, 403, 409, 413, 415, 429]) {
+        expect(await documented(code)).not.toContain('errors');
+      }
+
+      // persistAuthorization: after a reload the token is still there.
+      await page.reload({ waitUntil: 'load' });
+      await operation.waitFor();
+      await page.locator('.auth-wrapper button.authorize.locked').waitFor();
     } catch (error) {
       await screenshot('swagger-ui-invite-failure.png').catch(() => undefined);
       console.error(`Server output before the failure:\n${server!.output().slice(-4000)}`);

@@ -6,6 +6,7 @@ import {
   HttpCode,
   Post,
   Query,
+  UseFilters,
   applyDecorators,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -17,7 +18,8 @@ import { RateLimit } from '../../rate-limit/rate-limit.guard.js';
 import { expiryText } from '../expiry-text.js';
 import { InvitationAcceptanceService } from '../invitation-acceptance.service.js';
 import { personLabel } from '../../users/user-names.js';
-import { ACCEPT_PAGE_CSP, renderAcceptPage, type AcceptPageState } from './accept-page.view.js';
+import { AcceptPageProblemFilter } from './accept-page.filter.js';
+import { ACCEPT_PAGE_HEADERS, renderAcceptPage, type AcceptPageState } from './accept-page.view.js';
 
 /** Where the invitation email links to (`APP_URL` + this, unless INVITATION_ACCEPT_URL is set). */
 export const ACCEPT_PAGE_PATH = 'invitations/accept';
@@ -27,13 +29,11 @@ function tokenOf(value: unknown): string | undefined {
   return typeof value === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(value) ? value : undefined;
 }
 
-/** The page holds a secret (the token, in its form): never cached, never sent on as a referrer. */
+/** Every answer of the page carries its headers; its refusals are pages too. */
 const Page = () =>
   applyDecorators(
-    Header('Content-Type', 'text/html; charset=utf-8'),
-    Header('Cache-Control', 'no-store'),
-    Header('Referrer-Policy', 'no-referrer'),
-    Header('Content-Security-Policy', ACCEPT_PAGE_CSP),
+    ...Object.entries(ACCEPT_PAGE_HEADERS).map(([name, value]) => Header(name, value)),
+    UseFilters(AcceptPageProblemFilter),
   );
 
 /**

@@ -7,14 +7,16 @@ export type AcceptPageState =
   | { kind: 'joined'; organisationName: string }
   | { kind: 'expired' }
   | { kind: 'used' }
-  | { kind: 'invalid' };
+  | { kind: 'invalid' }
+  | { kind: 'busy'; retryAfterSeconds: number }
+  | { kind: 'failed' };
 
 /**
  * Inline, so the page needs no second request; the CSP allows exactly this stylesheet by its hash.
  * Colours meet WCAG AA contrast, and keyboard focus stays visible.
  */
 const STYLE = `
-body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#f4f5f7}
+body{margin:0;padding:0 1rem;font:16px/1.5 system-ui,sans-serif;color:#1a1a1a;background:#f4f5f7}
 main{box-sizing:border-box;max-width:32rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:8px}
 h1{font-size:1.4rem;margin:0 0 1rem}
 dl{margin:0 0 1.5rem}dt{font-weight:600}dd{margin:0 0 .5rem}
@@ -29,6 +31,14 @@ export const ACCEPT_PAGE_CSP = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** The page holds a secret (the token, in its form): never cached, never sent on as a referrer. */
+export const ACCEPT_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': ACCEPT_PAGE_CSP,
+};
 
 const hbs = Handlebars.create();
 hbs.registerHelper(
@@ -65,6 +75,8 @@ const PAGE = hbs.compile<{ state: AcceptPageState; title: string; style: string;
 {{#if (is state "expired")}}<p>This invitation has expired. Ask the person who invited you to send a new one.</p>{{/if}}
 {{#if (is state "used")}}<p>This invitation has already been used. If that was you, you are a member already.</p>{{/if}}
 {{#if (is state "invalid")}}<p>This invitation link is not valid. It may have been revoked, or a newer invitation email may have replaced it.</p>{{/if}}
+{{#if (is state "busy")}}<p>There were too many attempts from your network. Wait {{state.retryAfterSeconds}} seconds, then open the link in the email again.</p>{{/if}}
+{{#if (is state "failed")}}<p>This could not be done just now. Open the link in the email again in a moment.</p>{{/if}}
 </main>
 </body>
 </html>
@@ -78,6 +90,8 @@ const TITLES: Record<AcceptPageState['kind'], string> = {
   expired: 'Invitation expired',
   used: 'Invitation already used',
   invalid: 'Invitation not valid',
+  busy: 'Too many attempts',
+  failed: 'Please try again',
 };
 
 export function renderAcceptPage(state: AcceptPageState, token?: string): string {
