@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Clock } from '../src/common/clock.js';
 import { AppConfig } from '../src/config/app-config.js';
-import { newInvitationToken } from '../src/mail/invitation-token.js';
+import { newInvitationToken } from '../src/invitations/invitation-token.js';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
 import { configWith } from './kit/config.js';
 import { TestClock } from './kit/clock.js';

@@ -6,10 +6,9 @@ import { AppConfig } from '../src/config/app-config.js';
 import {
   DeliveryLeaseHeldError,
   InvitationDelivery,
-} from '../src/mail/invitation-delivery.service.js';
-import { InvitationOutbox } from '../src/mail/invitation-outbox.js';
-import { hashInvitationToken } from '../src/mail/invitation-token.js';
-import { jobIdFor } from '../src/mail/mail-queue.js';
+} from '../src/invitations/delivery/invitation-delivery.service.js';
+import { InvitationOutbox, jobIdFor } from '../src/invitations/delivery/invitation-outbox.js';
+import { hashInvitationToken } from '../src/invitations/invitation-token.js';
 import { seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
 import {

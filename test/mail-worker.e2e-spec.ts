@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
 import { AppConfig } from '../src/config/app-config.js';
-import { InvitationDelivery } from '../src/mail/invitation-delivery.service.js';
+import { InvitationDelivery } from '../src/invitations/delivery/invitation-delivery.service.js';
 import { authHeader, seedMember } from './kit/auth.js';
 import { Mailbox, mailTestConfig, waitForMailQueueIdle } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';

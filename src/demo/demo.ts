@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import { ModuleRef } from '@nestjs/core';
 import { InternalTokenService } from '../auth/internal-token.service.js';
 import { OrganisationBootstrapService } from '../cli/organisation-bootstrap.service.js';
 
@@ -24,7 +23,7 @@ export interface DemoAccess {
  * owner, so there is always something to paste into Swagger UI.
  */
 export async function prepareDemo(app: INestApplication): Promise<DemoAccess> {
-  const organisations = new OrganisationBootstrapService(app.get<DataSource>(getDataSourceToken()));
+  const organisations = await app.get(ModuleRef).create(OrganisationBootstrapService);
   const owner = await organisations.ensure(DEMO_ORGANISATION, DEMO_OWNER_EMAIL);
   const token = await app.get(InternalTokenService).mint(owner, DEMO_TOKEN_TTL_SECONDS);
   return {

@@ -4,12 +4,12 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig, type RawEnv } from '../../src/config/config.schema.js';
-import { hashInvitationToken } from '../../src/mail/invitation-token.js';
+import { hashInvitationToken } from '../../src/invitations/invitation-token.js';
 import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
-  MAIL_QUEUE_SCHEMA,
-} from '../../src/mail/mail-queue.js';
+} from '../../src/invitations/delivery/invitation-outbox.js';
+import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
 
 /** One message the peer accepted. */
 export interface ReceivedEmail {
