@@ -10,6 +10,7 @@ import {
   INVITATION_EMAIL_QUEUE,
 } from '../../src/invitations/delivery/invitation-outbox.js';
 import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
+import { until } from './until.js';
 
 /** One message the peer accepted. */
 export interface ReceivedEmail {
@@ -253,14 +254,9 @@ export async function waitForMailQueueIdle(
   dataSource: DataSource,
   options: { timeout?: number } = {},
 ): Promise<void> {
-  const timeout = options.timeout ?? 15_000;
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const pending = await pendingMailJobs(dataSource);
-    if (pending === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`Mail queue: ${pending} job(s) still pending after ${timeout} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(
+    async () => (await pendingMailJobs(dataSource)) === 0,
+    options.timeout ?? 15_000,
+    'Mail queue: jobs still pending',
+  );
 }
