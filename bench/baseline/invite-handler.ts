@@ -36,6 +36,7 @@ import {
   INVITATIONS_SQL,
   type InvitationSummary,
 } from '../../src/invitations/invitations.repository.js';
+import { inviteAuditRecords } from '../../src/invitations/invitations.service.js';
 import { MEMBERS_SQL } from '../../src/organisations/organisation-members.repository.js';
 import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
 import { USERS_SQL } from '../../src/users/users.repository.js';
@@ -207,15 +208,7 @@ async function inviteInTransaction(
     await client.query(
       AUDIT_LOG_SQL.insert,
       auditInsertValues(
-        changed.map((row) => ({
-          organisationId,
-          actorId: principal.userId,
-          action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
-          targetEmail: row.email,
-          invitationId: row.id,
-          requestId,
-          createdAt: now,
-        })),
+        inviteAuditRecords(changed, organisationId, principal.userId, requestId, now),
       ),
     );
   }

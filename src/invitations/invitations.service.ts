@@ -26,6 +26,25 @@ export interface InvitationView {
 
 type InvitationRow = InvitationSummary & { inserted: boolean };
 
+/** The audit rows of an invite request: one per invitation it created or refreshed. */
+export function inviteAuditRecords(
+  changed: InvitationRow[],
+  organisationId: string,
+  actorId: string,
+  requestId: string | null,
+  createdAt: Date,
+): AuditRecord[] {
+  return changed.map((row) => ({
+    organisationId,
+    actorId,
+    action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
+    targetEmail: row.email,
+    invitationId: row.id,
+    requestId,
+    createdAt,
+  }));
+}
+
 /** Trimmed (by the DTO), lowercased, first occurrence kept, request order preserved. */
 export function normaliseEmails(emails: string[]): string[] {
   return [...new Set(emails.map((email) => email.toLowerCase()))];
@@ -125,15 +144,7 @@ export class InvitationsService {
     );
     await this.audit.record(
       tx,
-      changed.map((row): AuditRecord => ({
-        organisationId,
-        actorId: principal.userId,
-        action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
-        targetEmail: row.email,
-        invitationId: row.id,
-        requestId: requestId ?? null,
-        createdAt: now,
-      })),
+      inviteAuditRecords(changed, organisationId, principal.userId, requestId ?? null, now),
     );
     return [...changed, ...untouched];
   }
