@@ -46,8 +46,8 @@ export class KeysetPage {
 
   /** WHERE, ORDER BY and LIMIT (one row more than the page, to know whether another follows). */
   tail(): string {
-    const where = this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')}` : '';
-    return `${where} ORDER BY created_at DESC, id DESC LIMIT ${this.param(this.limit + 1)}`;
+    const order = `ORDER BY created_at DESC, id DESC LIMIT ${this.param(this.limit + 1)}`;
+    return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')} ${order}` : order;
   }
 
   page<T extends KeyedRow>(rows: T[]): { rows: T[]; nextCursor: string | null } {
