@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module.js';
 import { ACCEPT_PAGE_PATH } from './invitations/accept-page/accept-page.controller.js';
 import { InvitationsModule } from './invitations/invitations.module.js';
 import { LoggingModule } from './logging/logging.module.js';
+import { OrganisationsModule } from './organisations/organisations.module.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 
@@ -21,6 +22,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module.js';
     CommonModule,
     ErrorsModule,
     DatabaseModule,
+    OrganisationsModule,
     RateLimitModule,
     AuthModule,
     HealthModule,

@@ -6,7 +6,8 @@ import request from 'supertest';
 import { ShutdownState } from '../src/common/shutdown-state.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/database/embedded-postgres.js';
-import { INVITATION_EMAIL_QUEUE, MailQueue } from '../src/mail/mail-queue.js';
+import { INVITATION_EMAIL_QUEUE } from '../src/invitations/delivery/invitation-outbox.js';
+import { JobQueue } from '../src/queue/job-queue.js';
 import { configWith } from './kit/config.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
@@ -62,7 +63,7 @@ describe('health', () => {
 
     // Last in this block: it removes the queue from this file's database.
     it('is not ready when the invitation email queue is missing', async () => {
-      await t.app.get(MailQueue, { strict: false }).boss.deleteQueue(INVITATION_EMAIL_QUEUE);
+      await t.app.get(JobQueue, { strict: false }).boss.deleteQueue(INVITATION_EMAIL_QUEUE);
       const res = await request(t.server).get('/api/health/ready').expect(503);
       expect(res.body).toMatchObject({
         status: 'error',

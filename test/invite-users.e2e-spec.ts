@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { Clock } from '../src/common/clock.js';
 import { authHeader, mintToken, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
 import { expectToMatchReference, referenceResponseValidator } from './kit/contract.js';
@@ -19,7 +18,7 @@ describe('POST /api/users (inviteUsers)', () => {
   const clock = new TestClock(START);
 
   beforeAll(async () => {
-    t = await createTestApp({ override: (b) => b.overrideProvider(Clock).useValue(clock) });
+    t = await createTestApp({ clock });
     owner = await seedMember(t.dataSource, { email: 'owner@acme.test', type: 'owner' });
     auth = await authHeader(owner);
   });

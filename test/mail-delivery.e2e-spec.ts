@@ -1,37 +1,26 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { Clock } from '../src/common/clock.js';
 import { AppConfig } from '../src/config/app-config.js';
 import {
   DeliveryLeaseHeldError,
   InvitationDelivery,
-} from '../src/mail/invitation-delivery.service.js';
-import { InvitationOutbox } from '../src/mail/invitation-outbox.js';
-import { hashInvitationToken } from '../src/mail/invitation-token.js';
-import { jobIdFor } from '../src/mail/mail-queue.js';
+} from '../src/invitations/delivery/invitation-delivery.service.js';
+import { InvitationOutbox, jobIdFor } from '../src/invitations/delivery/invitation-outbox.js';
+import { hashInvitationToken } from '../src/invitations/invitation-token.js';
 import { seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
 import {
   Mailbox,
   acceptLinkIn,
-  mailTestConfig,
   pendingMailJobs,
   tokenHashIn,
   waitForMailQueueIdle,
 } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
+import { until } from './kit/until.js';
 
 const DAY = 24 * 3600 * 1000;
-
-/** Polls `condition` until it holds; fails after `timeout` ms. */
-async function until(condition: () => Promise<unknown>, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 interface InvitationRow {
   id: string;
@@ -57,15 +46,12 @@ describe('mail delivery worker', () => {
   const clock = new TestClock();
 
   beforeAll(async () => {
-    mailbox = await Mailbox.start();
     t = await createTestApp({
-      override: (b) =>
-        b
-          .overrideProvider(AppConfig)
-          .useValue(mailTestConfig(mailbox, { APP_URL: 'https://brms.example.com' }))
-          .overrideProvider(Clock)
-          .useValue(clock),
+      mailbox: true,
+      env: { APP_URL: 'https://brms.example.com' },
+      clock,
     });
+    mailbox = t.mailbox!;
     owner = await seedMember(t.dataSource, {
       email: 'owner@acme.test',
       organisationName: 'Acme Rockets',
@@ -74,7 +60,6 @@ describe('mail delivery worker', () => {
   });
   afterAll(async () => {
     await t?.close();
-    await mailbox?.close();
   });
   afterEach(async () => {
     // Nothing left running between tests, and the peer is back up.

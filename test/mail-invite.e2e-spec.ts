@@ -10,6 +10,7 @@ import {
   type ReceivedEmail,
 } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
+import { until } from './kit/until.js';
 
 interface InvitationBody {
   id: string;
@@ -22,15 +23,6 @@ interface StoredInvitation {
   token_hash: string | null;
   delivery_status: string | null;
   delivery_error: string | null;
-}
-
-/** Polls `condition` until it holds; fails after `timeout` ms. */
-async function until(condition: () => Promise<boolean>, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /**

@@ -5,10 +5,10 @@ import { AppConfig } from '../src/config/app-config.js';
 import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
-  MAIL_QUEUE_SCHEMA,
   jobIdFor,
   jobOptions,
-} from '../src/mail/mail-queue.js';
+} from '../src/invitations/delivery/invitation-outbox.js';
+import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../src/queue/job-queue.js';
 import { authHeader, seedMember } from './kit/auth.js';
 import { tokenHashIn, waitForMailQueueIdle } from './kit/mailbox.js';
 import { createTestApp } from './kit/test-app.js';

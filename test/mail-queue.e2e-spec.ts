@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import {
   INVITATION_EMAIL_QUEUE,
-  MAIL_QUEUE_SCHEMA,
-  MailQueue,
-  type MailJob,
-} from '../src/mail/mail-queue.js';
+  type InvitationEmailJob,
+} from '../src/invitations/delivery/invitation-outbox.js';
+import {
+  QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA,
+  JobQueue,
+  type QueuedJob,
+} from '../src/queue/job-queue.js';
+
+type MailJob = QueuedJob<InvitationEmailJob>;
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
 describe('mail queue release', () => {
   let t: TestApp;
-  let queue: MailQueue;
+  let queue: JobQueue;
   beforeAll(async () => {
     // No worker: the jobs stay queued and nothing fetches but the test.
     t = await createTestApp({ env: { MAIL_WORKER_ENABLED: 'false' } });
-    queue = t.app.get(MailQueue, { strict: false });
+    queue = t.app.get(JobQueue, { strict: false });
   });
   afterAll(async () => {
     await t?.close();
@@ -30,7 +35,7 @@ describe('mail queue release', () => {
     )[0];
 
   async function fetchOne(): Promise<MailJob> {
-    const [job] = await queue.boss.fetch<MailJob['data']>(INVITATION_EMAIL_QUEUE, {
+    const [job] = await queue.boss.fetch<InvitationEmailJob>(INVITATION_EMAIL_QUEUE, {
       includeMetadata: true,
     });
     return job;

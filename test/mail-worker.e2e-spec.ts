@@ -2,19 +2,11 @@ import { jest } from '@jest/globals';
 import pg from 'pg';
 import request from 'supertest';
 import { AppConfig } from '../src/config/app-config.js';
-import { InvitationDelivery } from '../src/mail/invitation-delivery.service.js';
+import { InvitationDelivery } from '../src/invitations/delivery/invitation-delivery.service.js';
 import { authHeader, seedMember } from './kit/auth.js';
 import { Mailbox, mailTestConfig, waitForMailQueueIdle } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
-
-/** Polls `condition` until it holds; fails after `timeout` ms. */
-async function until(condition: () => Promise<boolean>, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { until } from './kit/until.js';
 
 /** Queries this file's database with a connection of its own (the app's may be closed). */
 async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {

@@ -1,7 +1,7 @@
 /**
  * The handler of the invite-throughput baselines: `POST /api/users` as a plain `node:http` handler
  * on `pg`, no framework (served by server.ts; nest-floor.ts calls it from a bare NestJS route), doing exactly the database work the service does per request (the SQL
- * texts below are the service's and rate-limiter-flexible's; pg-boss writes its own; the bench
+ * texts are the service's repositories' and rate-limiter-flexible's; pg-boss writes its own; the bench
  * compares both sides with pg_stat_statements after each run and says when they differ):
  *
  *   guard     the membership lookup of InternalAuthGuard
@@ -10,12 +10,11 @@
  *   one transaction, as InvitationsService.inviteInTransaction:
  *             users upsert, membership insert, member check FOR SHARE, invitation upsert,
  *             the pg-boss job insert (pg-boss's own `insert` of all the request's jobs, with the
- *             `db` option on this transaction, as src/mail/mail-queue.ts), the audit insert.
+ *             `db` option on this transaction, as src/queue/job-queue.ts), the audit insert.
  *
  * Token verification, address validation and the pg-boss job ids use the service's own functions,
- * and statements with parameters are prepared under the names the service's `Sql` gives them
- * (`preparedName`), so the difference measured is the framework, ORM and the HTTP stack, not the
- * work.
+ * and every statement of the service's is taken from its repository (the same text, sent the same
+ * way), so the difference measured is the framework, ORM and the HTTP stack, not the work.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,22 +25,23 @@ import { SystemClock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/config.schema.js';
 import { isRetryable } from '../../src/database/retry.js';
-import { preparedName } from '../../src/database/sql-transaction.js';
-import { inviteEmailProblem } from '../../src/invitations/dto/invite-email.validator.js';
+import { AUDIT_LOG_SQL, auditInsertValues } from '../../src/audit/audit-log.repository.js';
 import {
   INVITATION_EMAIL_QUEUE,
-  MAIL_QUEUE_SCHEMA,
   jobIdFor,
   jobOptions as mailJobOptions,
-} from '../../src/mail/mail-queue.js';
+} from '../../src/invitations/delivery/invitation-outbox.js';
+import { inviteEmailProblem } from '../../src/invitations/dto/invite-email.validator.js';
+import {
+  INVITATIONS_SQL,
+  type InvitationSummary,
+} from '../../src/invitations/invitations.repository.js';
+import { inviteAuditRecords } from '../../src/invitations/invitations.service.js';
+import { MEMBERS_SQL } from '../../src/organisations/organisation-members.repository.js';
+import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
+import { USERS_SQL } from '../../src/users/users.repository.js';
 
 export const config = AppConfig.from(loadConfig(process.env));
-/** A statement as the service's `Sql` sends it: prepared by name when it has parameters. */
-const statement = (text: string, values: unknown[]) => ({
-  name: preparedName(text, values),
-  text,
-  values,
-});
 const tokens = new InternalTokenService(config, new SystemClock());
 const pool = new pg.Pool({
   connectionString: config.database.url,
@@ -65,8 +65,6 @@ const AUTHORIZATION = /^internal +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]
 const MAX_BODY = 16 * 1024;
 const ALLOWED_TYPES = new Set(['owner', 'admin']);
 
-const MEMBER_LOOKUP = `SELECT type, status FROM organisation_members WHERE organisation_id = $1 AND user_id = $2`;
-
 const RATE_LIMIT_UPSERT = `
             INSERT INTO "rate_limits" VALUES ($1, $2, $3)
               ON CONFLICT(key) DO UPDATE SET
@@ -80,57 +78,7 @@ const RATE_LIMIT_UPSERT = `
             END 
             RETURNING points, expire;`;
 
-const INVITATION_UPSERT = `INSERT INTO invitations AS i
-         (organisation_id, user_id, email, status, token_hash, invited_by, created_at, expires_at,
-          last_sent_at, send_count, delivery_status)
-       SELECT $1, v.user_id, v.email, 'pending', NULL, $2, $3, $4, $3, 1, 'queued'
-         FROM unnest($5::uuid[], $6::text[]) AS v(user_id, email)
-       ON CONFLICT (organisation_id, email) WHERE status = 'pending'
-       DO UPDATE SET token_hash = NULL,
-                     invited_by = EXCLUDED.invited_by,
-                     expires_at = EXCLUDED.expires_at,
-                     last_sent_at = EXCLUDED.last_sent_at,
-                     send_count = i.send_count + 1,
-                     delivery_status = 'queued',
-                     delivery_error = NULL
-         WHERE i.last_sent_at IS NULL
-            OR i.last_sent_at <= $7
-            OR (i.expires_at IS NOT NULL AND i.expires_at <= $3)
-       RETURNING i.id, i.email, i.user_id, i.created_at, i.expires_at, i.send_count,
-                 (i.xmax = 0) AS inserted`;
-
-const UNTOUCHED = `SELECT id, email, user_id, created_at, expires_at, send_count, false AS inserted
-               FROM invitations
-              WHERE organisation_id = $1 AND email = ANY($2::text[]) AND status = 'pending'`;
-
-const USERS_UPSERT = `INSERT INTO users (email, created_at)
-       SELECT v.email, $2 FROM unnest($1::text[]) AS v(email)
-       ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
-       RETURNING id, email`;
-
-const MEMBERS_INSERT = `INSERT INTO organisation_members (organisation_id, user_id, type, status, created_at, updated_at)
-       SELECT $1, v.user_id, 'invited', 'active', $3, $3 FROM unnest($2::uuid[]) AS v(user_id)
-       ON CONFLICT DO NOTHING`;
-
-const MEMBER_CHECK = `SELECT u.email FROM organisation_members m JOIN users u ON u.id = m.user_id
-        WHERE m.organisation_id = $1 AND m.user_id = ANY($2::uuid[]) AND m.type <> 'invited'
-        ORDER BY u.email
-          FOR SHARE`;
-
-const AUDIT_INSERT = `INSERT INTO audit_log
-         (organisation_id, actor_id, action, target_email, invitation_id, request_id, created_at)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::uuid[],
-                            $6::text[], $7::timestamptz[])`;
-
-interface InvitationRow {
-  id: string;
-  email: string;
-  user_id: string;
-  created_at: Date;
-  expires_at: Date | null;
-  send_count: number;
-  inserted: boolean;
-}
+type InvitationRow = InvitationSummary & { inserted: boolean };
 
 class HttpError extends Error {
   constructor(
@@ -179,9 +127,10 @@ async function authenticate(
   const identity = await tokens.verify(match[1]).catch(() => {
     throw new HttpError(401, 'invalid token');
   });
-  const { rows: members } = await pool.query<{ type: string; status: string }>(
-    statement(MEMBER_LOOKUP, [identity.organisationId, identity.userId]),
-  );
+  const { rows: members } = await pool.query<{ type: string; status: string }>(MEMBERS_SQL.role, [
+    identity.organisationId,
+    identity.userId,
+  ]);
   const member = members[0];
   if (!member || member.status !== 'active') throw new HttpError(403, 'not a member');
   if (!ALLOWED_TYPES.has(member.type)) throw new HttpError(403, 'not allowed');
@@ -207,62 +156,60 @@ async function inviteInTransaction(
   const now = new Date();
   const { organisationId } = principal;
   const users = (
-    await client.query<{ id: string; email: string }>(statement(USERS_UPSERT, [emails, now]))
+    await client.query<{ id: string; email: string }>(USERS_SQL.upsertByEmail, [emails, now])
   ).rows;
   const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
   const userIds = emails.map((email) => userIdByEmail.get(email)!);
 
-  await client.query(statement(MEMBERS_INSERT, [organisationId, userIds, now]));
-  const members = await client.query(statement(MEMBER_CHECK, [organisationId, userIds]));
+  await client.query(MEMBERS_SQL.addInvited, [organisationId, userIds, now]);
+  const members = await client.query(MEMBERS_SQL.membersAmong, [organisationId, userIds]);
   if (members.rows.length > 0) throw new HttpError(409, 'already members');
 
   const { ttlMs, resendCooldownMs } = config.invitations;
   const expiresAt = ttlMs === null ? null : new Date(now.getTime() + ttlMs);
   const cooldownEdge = new Date(now.getTime() - resendCooldownMs);
   const changed = (
-    await client.query<InvitationRow>(
-      statement(INVITATION_UPSERT, [
-        organisationId,
-        principal.userId,
-        now,
-        expiresAt,
-        userIds,
-        emails,
-        cooldownEdge,
-      ]),
-    )
+    await client.query<InvitationRow>(INVITATIONS_SQL.upsertPending, [
+      organisationId,
+      principal.userId,
+      now,
+      expiresAt,
+      userIds,
+      emails,
+      cooldownEdge,
+    ])
   ).rows;
   const changedEmails = new Set(changed.map((row) => row.email));
   const unchanged = emails.filter((email) => !changedEmails.has(email));
   const untouched =
     unchanged.length === 0
       ? []
-      : (await client.query<InvitationRow>(statement(UNTOUCHED, [organisationId, unchanged]))).rows;
+      : (
+          await client.query<InvitationRow>(INVITATIONS_SQL.findPending, [
+            organisationId,
+            unchanged,
+          ])
+        ).rows;
 
   const db = {
     executeSql: async (text: string, values: unknown[] = []) => ({
-      rows: (await client.query(statement(text, values))).rows,
+      rows: (await client.query(text, values)).rows,
     }),
   };
   if (changed.length > 0) {
     await boss.insert(
       INVITATION_EMAIL_QUEUE,
       changed.map((row) => {
-        const job = { invitationId: row.id, generation: row.send_count };
+        const job = { invitationId: row.id, generation: row.sendCount };
         return { ...jobOptions, id: jobIdFor(job), data: job };
       }),
       { db },
     );
     await client.query(
-      statement(AUDIT_INSERT, [
-        changed.map(() => organisationId),
-        changed.map(() => principal.userId),
-        changed.map((row) => (row.inserted ? 'invitation.created' : 'invitation.refreshed')),
-        changed.map((row) => row.email),
-        changed.map((row) => row.id),
-        changed.map(() => requestId),
-        changed.map(() => now),
-      ]),
+      AUDIT_LOG_SQL.insert,
+      auditInsertValues(
+        inviteAuditRecords(changed, organisationId, principal.userId, requestId, now),
+      ),
     );
   }
   return [...changed, ...untouched];
@@ -296,9 +243,9 @@ export async function invite(req: IncomingMessage, res: ServerResponse): Promise
         id: row.id,
         email: row.email,
         status: 'pending',
-        userId: row.user_id,
-        createdAt: row.created_at.toISOString(),
-        expiresAt: row.expires_at ? row.expires_at.toISOString() : null,
+        userId: row.userId,
+        createdAt: row.createdAt.toISOString(),
+        expiresAt: row.expiresAt ? row.expiresAt.toISOString() : null,
       };
     }),
   );

@@ -9,7 +9,8 @@ import {
   startEmbeddedPostgres,
   type EmbeddedServer,
 } from '../../src/database/embedded-postgres.js';
-import { MAIL_QUEUE_SCHEMA, installMailQueues } from '../../src/mail/mail-queue.js';
+import { INVITATION_EMAIL_QUEUES } from '../../src/invitations/delivery/invitation-outbox.js';
+import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
 
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
@@ -106,7 +107,8 @@ export class BenchPostgres {
     });
     boss.on('error', (error: Error) => console.error(error));
     await boss.start();
-    await installMailQueues(boss);
+    for (const { name, ...options } of INVITATION_EMAIL_QUEUES)
+      await boss.createQueue(name, options);
     await boss.stop({ graceful: false, close: true });
     this.statements = await withClient(url, async (c) => {
       try {

@@ -2,9 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/config.schema.js';
-import { InvitationEmailRenderer } from '../../src/mail/invitation-email.renderer.js';
-import { INVITATION_EMAIL_QUEUE, MAIL_QUEUE_SCHEMA } from '../../src/mail/mail-queue.js';
-import { newInvitationToken } from '../../src/mail/invitation-token.js';
+import { InvitationEmailRenderer } from '../../src/invitations/delivery/invitation-email.renderer.js';
+import { INVITATION_EMAIL_QUEUE } from '../../src/invitations/delivery/invitation-outbox.js';
+import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
+import { newInvitationToken } from '../../src/invitations/invitation-token.js';
 import {
   DIST,
   INVITE_CONNECTIONS,

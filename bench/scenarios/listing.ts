@@ -1,7 +1,6 @@
-import type { DataSource } from 'typeorm';
-import { SystemClock } from '../../src/common/clock.js';
+import type { EntityManager } from 'typeorm';
 import { encodeCursor } from '../../src/common/cursor.js';
-import { InvitationsQueryService } from '../../src/invitations/invitations-query.service.js';
+import { InvitationsRepository } from '../../src/invitations/invitations.repository.js';
 import {
   authorization,
   fmt,
@@ -182,7 +181,7 @@ async function cursorAt(db: string, organisationId: string, offset: number): Pro
 
 /**
  * EXPLAIN ANALYZE of exactly the statement the service issues: InvitationsQueryService builds it
- * and hands it to this stand-in DataSource, which only keeps it.
+ * and hands it to this stand-in EntityManager, which only keeps it.
  */
 async function explain(
   db: string,
@@ -191,12 +190,14 @@ async function explain(
 ): Promise<string> {
   let captured: { sql: string; params: unknown[] } | undefined;
   const capture = {
-    query: (sql: string, params: unknown[]) => {
-      captured = { sql, params };
-      return Promise.resolve([]);
+    queryRunner: {
+      query: (sql: string, params: unknown[]) => {
+        captured = { sql, params };
+        return Promise.resolve({ records: [] });
+      },
     },
-  } as unknown as DataSource;
-  await new InvitationsQueryService(capture, new SystemClock()).list(organisationId, options);
+  } as unknown as EntityManager;
+  await new InvitationsRepository().page(capture, organisationId, options, new Date());
   const { sql, params } = captured!;
   return withClient(db, async (c) => {
     const { rows } = await c.query<{ 'QUERY PLAN': string }>(

@@ -3,13 +3,13 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { ApiProblemResponses } from '../errors/problem-details.dto.js';
-import { AuditLogQueryService } from './audit-log-query.service.js';
+import { AuditService } from './audit.service.js';
 import { AuditLogPageDto, AuditLogQueryDto } from './dto/audit-log.dto.js';
 
 @Controller('api/audit-log')
 @ApiTags('Audit log')
 export class AuditLogController {
-  constructor(private readonly auditLog: AuditLogQueryService) {}
+  constructor(private readonly audit: AuditService) {}
 
   @Get()
   @InternalAuth('audit-log:read')
@@ -24,6 +24,6 @@ export class AuditLogController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: AuditLogQueryDto,
   ): Promise<AuditLogPageDto> {
-    return this.auditLog.list(principal.organisationId, query);
+    return this.audit.list(principal.organisationId, query);
   }
 }

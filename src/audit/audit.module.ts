@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AuditLogController } from './audit-log.controller.js';
-import { AuditLogQueryService } from './audit-log-query.service.js';
+import { AuditLogRepository } from './audit-log.repository.js';
 import { AuditService } from './audit.service.js';
 
 @Module({
   controllers: [AuditLogController],
-  providers: [AuditService, AuditLogQueryService],
+  providers: [AuditService, AuditLogRepository],
   exports: [AuditService],
 })
 export class AuditModule {}

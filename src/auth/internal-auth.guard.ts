@@ -1,7 +1,8 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Sql } from '../database/sql.js';
-import type { OrganisationMember } from '../organisations/organisation-member.entity.js';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { OrganisationMembersRepository } from '../organisations/organisation-members.repository.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { IS_PUBLIC_KEY, PERMISSION_KEY, type RequestWithPrincipal } from './auth.decorators.js';
 import { InternalTokenService } from './internal-token.service.js';
@@ -56,7 +57,8 @@ export class InternalAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: InternalTokenService,
-    private readonly sql: Sql,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly members: OrganisationMembersRepository,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -72,10 +74,10 @@ export class InternalAuthGuard implements CanActivate {
       throw unauthorized('The token is invalid or expired');
     });
 
-    // Every authenticated request runs this: a plain statement, no query building.
-    const [member] = await this.sql.query<Pick<OrganisationMember, 'type' | 'status'>>(
-      `SELECT type, status FROM organisation_members WHERE organisation_id = $1 AND user_id = $2`,
-      [identity.organisationId, identity.userId],
+    const member = await this.members.role(
+      this.dataSource.manager,
+      identity.organisationId,
+      identity.userId,
     );
     if (!member || member.status !== 'active' || member.type === 'invited') {
       throw forbidden('You are not an active member of this organisation');

@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { CommonModule } from '../common/common.module.js';
 import { AppConfigModule } from '../config/config.module.js';
 import { DatabaseModule } from '../database/database.module.js';
+import { OrganisationsModule } from '../organisations/organisations.module.js';
 import { OrganisationBootstrapService } from './organisation-bootstrap.service.js';
 
 /**
@@ -10,7 +11,7 @@ import { OrganisationBootstrapService } from './organisation-bootstrap.service.j
  * and token minting. No HTTP, no mail worker.
  */
 @Module({
-  imports: [AppConfigModule, CommonModule, DatabaseModule, AuthModule],
+  imports: [AppConfigModule, CommonModule, DatabaseModule, OrganisationsModule, AuthModule],
   providers: [OrganisationBootstrapService],
 })
 export class CliModule {}

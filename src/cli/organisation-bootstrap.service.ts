@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { OrganisationMember } from '../organisations/organisation-member.entity.js';
-import { Organisation } from '../organisations/organisation.entity.js';
-import { User } from '../users/user.entity.js';
+import type { OrganisationMember } from '../organisations/organisation-member.entity.js';
+import { OrganisationMembersRepository } from '../organisations/organisation-members.repository.js';
+import { OrganisationsRepository } from '../organisations/organisations.repository.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { CliUsageError, organisationName, ownerEmail } from './input.js';
 
 export interface OrganisationOwner {
@@ -11,16 +12,18 @@ export interface OrganisationOwner {
   userId: string;
 }
 
-// Any constant: it serializes ensure() and create() (two `npm start`s on one .data/, two CLIs).
-const ENSURE_LOCK_KEY = 0x62726d73;
-
 /**
  * Creates organisations with their first owner, which no API call can do: every call needs a
  * member's token. Used by the CLI (`bootstrap`, `token`) and the development demo.
  */
 @Injectable()
 export class OrganisationBootstrapService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly organisations: OrganisationsRepository,
+    private readonly members: OrganisationMembersRepository,
+    private readonly users: UsersRepository,
+  ) {}
 
   /**
    * A new organisation whose active owner is `owner` (an existing user, or a new one). A name that
@@ -31,13 +34,10 @@ export class OrganisationBootstrapService {
     const email = ownerEmail(owner);
     return this.dataSource.transaction(async (manager) => {
       // The same lock as ensure(): of two creates of one name, the second sees the first's row.
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENSURE_LOCK_KEY]);
-      const taken = await manager.getRepository(Organisation).findOne({
-        where: { name: orgName },
-        select: { id: true },
-      });
+      await this.organisations.lockCreation(manager);
+      const taken = await this.organisations.findIdByName(manager, orgName);
       if (taken) {
-        throw new CliUsageError(`an organisation named "${orgName}" exists already (${taken.id})`);
+        throw new CliUsageError(`an organisation named "${orgName}" exists already (${taken})`);
       }
       return this.insert(manager, orgName, email);
     });
@@ -51,15 +51,13 @@ export class OrganisationBootstrapService {
     const orgName = organisationName(name);
     const email = ownerEmail(owner);
     return this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [ENSURE_LOCK_KEY]);
-      const existing = await manager
-        .createQueryBuilder(OrganisationMember, 'm')
-        .innerJoin('m.organisation', 'o')
-        .innerJoin('m.user', 'u')
-        .where('o.name = :orgName AND u.email = :email', { orgName, email })
-        .andWhere("m.type = 'owner' AND m.status = 'active'")
-        .orderBy('m.createdAt', 'ASC')
-        .getOne();
+      await this.organisations.lockCreation(manager);
+      const existing = await this.members.findByOrganisationNameAndEmail(
+        manager,
+        orgName,
+        email,
+        'owner',
+      );
       if (existing) {
         return { organisationId: existing.organisationId, userId: existing.userId, created: false };
       }
@@ -68,11 +66,14 @@ export class OrganisationBootstrapService {
   }
 
   /** The member, when `userId` is an active member of the organisation (not a pending invitee). */
-  async activeMember(organisationId: string, userId: string): Promise<OrganisationMember | null> {
-    const member = await this.dataSource
-      .getRepository(OrganisationMember)
-      .findOne({ where: { organisationId, userId } });
-    return member && member.status === 'active' && member.type !== 'invited' ? member : null;
+  async activeMember(
+    organisationId: string,
+    userId: string,
+  ): Promise<Pick<OrganisationMember, 'organisationId' | 'userId' | 'type' | 'status'> | null> {
+    const member = await this.members.role(this.dataSource.manager, organisationId, userId);
+    return member && member.status === 'active' && member.type !== 'invited'
+      ? { organisationId, userId, ...member }
+      : null;
   }
 
   private async insert(
@@ -80,30 +81,10 @@ export class OrganisationBootstrapService {
     name: string,
     email: string,
   ): Promise<OrganisationOwner> {
-    const organisation = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(Organisation)
-      .values({ name })
-      .returning(['id'])
-      .execute();
-    const organisationId = (organisation.raw as { id: string }[])[0].id;
+    const organisationId = await this.organisations.insert(manager, name);
     // The user may exist already (a member elsewhere, or invited): reuse the row.
-    const user = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(User)
-      .values({ email })
-      .orUpdate(['email'], ['email'])
-      .returning(['id'])
-      .execute();
-    const userId = (user.raw as { id: string }[])[0].id;
-    await manager
-      .createQueryBuilder()
-      .insert()
-      .into(OrganisationMember)
-      .values({ organisationId, userId, type: 'owner', status: 'active' })
-      .execute();
-    return { organisationId, userId };
+    const [user] = await this.users.upsertByEmail(manager, [email], new Date());
+    await this.members.add(manager, { organisationId, userId: user.id, type: 'owner' });
+    return { organisationId, userId: user.id };
   }
 }

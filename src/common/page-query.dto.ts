@@ -4,7 +4,7 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 
 export const DEFAULT_PAGE_SIZE = 20;
 
-/** The keyset-pagination query every list endpoint takes (see common/cursor.ts). */
+/** The keyset-pagination query every list endpoint takes (see common/keyset-page.ts). */
 export class PageQueryDto {
   @ApiPropertyOptional({
     minimum: 1,

@@ -2,9 +2,8 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { dataSourceOptions } from './data-source-options.js';
-import { Sql } from './sql.js';
 
-/** TypeORM's DataSource, and `Sql` on its pool for the hand-written hot paths: both global. */
+/** TypeORM's DataSource, global: every transaction is its `transaction()`'s EntityManager. */
 @Global()
 @Module({
   imports: [
@@ -24,7 +23,5 @@ import { Sql } from './sql.js';
       },
     }),
   ],
-  providers: [Sql],
-  exports: [Sql],
 })
 export class DatabaseModule {}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { OrganisationBootstrapService } from '../cli/organisation-bootstrap.service.js';
+import { OrganisationsModule } from '../organisations/organisations.module.js';
 import { DemoService } from './demo.service.js';
 
 /**
@@ -8,7 +9,7 @@ import { DemoService } from './demo.service.js';
  * only when it runs the demo, so production's module graph never holds it.
  */
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, OrganisationsModule],
   providers: [OrganisationBootstrapService, DemoService],
 })
 export class DemoModule {}

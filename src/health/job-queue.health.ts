@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { INVITATION_EMAIL_QUEUE, MailQueue } from '../mail/mail-queue.js';
+import { JobQueue } from '../queue/job-queue.js';
 
 /**
- * The job queue is ready when pg-boss answers through its own connection pool and the invitation
- * email queue exists. Without it, invitations would be accepted but their emails never sent.
+ * The job queue is ready when pg-boss answers through its own connection pool and every queue a
+ * feature installed exists. Without them, jobs (invitation emails) would be queued but never run.
  */
 @Injectable()
 export class JobQueueHealthIndicator {
@@ -16,11 +16,9 @@ export class JobQueueHealthIndicator {
 
   pingCheck<const Key extends string>(key: Key) {
     return this.health.check(key).attempt(async () => {
-      // MailModule keeps its queue to itself; look it up the way terminus finds the DataSource.
-      const queue = await this.moduleRef
-        .get(MailQueue, { strict: false })
-        .boss.getQueue(INVITATION_EMAIL_QUEUE);
-      if (!queue) throw new Error(`queue ${INVITATION_EMAIL_QUEUE} does not exist`);
+      // The features' module holds the queue; look it up the way terminus finds the DataSource.
+      const missing = await this.moduleRef.get(JobQueue, { strict: false }).missingQueues();
+      if (missing.length > 0) throw new Error(`queue ${missing.join(', ')} does not exist`);
     });
   }
 }

@@ -1,22 +1,15 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
-import { Sql } from '../database/sql.js';
 import { ProblemException } from '../errors/problem.js';
-import { hashInvitationToken } from '../mail/invitation-token.js';
+import { OrganisationMembersRepository } from '../organisations/organisation-members.repository.js';
 import type { InvitationStatus } from './invitation.entity.js';
-import type { InvitationView } from './invitations.service.js';
-import { fullNameSql } from '../users/user-names.js';
-
-interface LockedInvitation {
-  id: string;
-  organisation_id: string;
-  user_id: string;
-  email: string;
-  status: InvitationStatus;
-  created_at: Date;
-  expires_at: Date | null;
-}
+import { isExpired } from './invitation-expiry.js';
+import { hashInvitationToken } from './invitation-token.js';
+import { InvitationsRepository } from './invitations.repository.js';
+import { toView, type InvitationView } from './invitations.service.js';
 
 /** What the accept page shows before the invitee decides. */
 export interface InvitationPreview {
@@ -33,37 +26,27 @@ export interface InvitationPreview {
 @Injectable()
 export class InvitationAcceptanceService {
   constructor(
-    private readonly sql: Sql,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly invitations: InvitationsRepository,
+    private readonly members: OrganisationMembersRepository,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
   /** The invitation a token opens, or undefined for an unknown (or revoked, or replaced) token. */
   async preview(token: string): Promise<InvitationPreview | undefined> {
-    const [row] = await this.sql.query<{
-      status: InvitationStatus;
-      expires_at: Date | null;
-      organisation_name: string;
-      inviter_email: string | null;
-      inviter_name: string | null;
-    }>(
-      `SELECT i.status, i.expires_at, o.name AS organisation_name, u.email AS inviter_email,
-              ${fullNameSql('u')} AS inviter_name
-         FROM invitations i
-         JOIN organisations o ON o.id = i.organisation_id
-         LEFT JOIN users u ON u.id = i.invited_by
-        WHERE i.token_hash = $1`,
-      [hashInvitationToken(token)],
+    const row = await this.invitations.findByTokenHash(
+      this.dataSource.manager,
+      hashInvitationToken(token),
     );
     if (!row || row.status === 'revoked') return undefined;
     return {
       status: row.status,
-      expiresAt: row.expires_at,
-      organisationName: row.organisation_name,
-      inviterEmail: row.inviter_email,
-      inviterName: row.inviter_name,
-      expired:
-        row.status === 'expired' || (row.expires_at !== null && row.expires_at <= this.clock.now()),
+      expiresAt: row.expiresAt,
+      organisationName: row.organisationName,
+      inviterEmail: row.inviterEmail,
+      inviterName: row.inviterName,
+      expired: isExpired(row, this.clock.now()),
     };
   }
 
@@ -72,40 +55,26 @@ export class InvitationAcceptanceService {
    * the other sees `accepted` (409). Unknown or revoked (its hash cleared) → 404; expired → 410.
    */
   async accept(token: string, requestId?: string): Promise<InvitationView> {
-    return this.sql.transaction(async (tx) => {
+    return this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
-      const [invitation] = await tx.query<LockedInvitation>(
-        `SELECT id, organisation_id, user_id, email, status, created_at, expires_at
-           FROM invitations WHERE token_hash = $1 FOR UPDATE`,
-        [hashInvitationToken(token)],
-      );
+      const invitation = await this.invitations.lockByTokenHash(tx, hashInvitationToken(token));
       if (!invitation || invitation.status === 'revoked') {
         throw new ProblemException(404, { detail: 'This invitation link is not valid' });
       }
       if (invitation.status === 'accepted') {
         throw new ProblemException(409, { detail: 'This invitation has already been accepted' });
       }
-      if (
-        invitation.status === 'expired' ||
-        (invitation.expires_at !== null && invitation.expires_at <= now)
-      ) {
+      if (isExpired(invitation, now)) {
         throw new ProblemException(410, {
           detail: 'This invitation has expired; ask for a new one',
         });
       }
-      await tx.query(`UPDATE invitations SET status = 'accepted', accepted_at = $2 WHERE id = $1`, [
-        invitation.id,
-        now,
-      ]);
-      await tx.query(
-        `UPDATE organisation_members SET type = 'member', updated_at = $3
-          WHERE organisation_id = $1 AND user_id = $2 AND type = 'invited'`,
-        [invitation.organisation_id, invitation.user_id, now],
-      );
+      await this.invitations.markAccepted(tx, invitation.id, now);
+      await this.members.promoteInvited(tx, invitation.organisationId, invitation.userId, now);
       await this.audit.record(tx, [
         {
-          organisationId: invitation.organisation_id,
-          actorId: invitation.user_id,
+          organisationId: invitation.organisationId,
+          actorId: invitation.userId,
           action: 'invitation.accepted',
           targetEmail: invitation.email,
           invitationId: invitation.id,
@@ -113,14 +82,7 @@ export class InvitationAcceptanceService {
           createdAt: now,
         },
       ]);
-      return {
-        id: invitation.id,
-        email: invitation.email,
-        userId: invitation.user_id,
-        status: 'accepted',
-        createdAt: invitation.created_at,
-        expiresAt: invitation.expires_at,
-      };
+      return toView(invitation, 'accepted');
     });
   }
 }

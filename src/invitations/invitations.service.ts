@@ -1,13 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService, type AuditRecord } from '../audit/audit.service.js';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditRecord } from '../audit/audit-log.repository.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
 import { AppConfig } from '../config/app-config.js';
 import { retryOnConflict } from '../database/retry.js';
-import { Sql, type SqlTransaction } from '../database/sql.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
-import { InvitationOutbox } from '../mail/invitation-outbox.js';
+import { InvitationOutbox } from './delivery/invitation-outbox.js';
+import { OrganisationMembersRepository } from '../organisations/organisation-members.repository.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { InvitationsRepository, type InvitationSummary } from './invitations.repository.js';
 
 /** An invitation as `inviteUsers` reports it. */
 export interface InvitationView {
@@ -19,14 +24,25 @@ export interface InvitationView {
   expiresAt: Date | null;
 }
 
-interface InvitationRow {
-  id: string;
-  email: string;
-  user_id: string;
-  created_at: Date;
-  expires_at: Date | null;
-  send_count: number;
-  inserted: boolean;
+type InvitationRow = InvitationSummary & { inserted: boolean };
+
+/** The audit rows of an invite request: one per invitation it created or refreshed. */
+export function inviteAuditRecords(
+  changed: InvitationRow[],
+  organisationId: string,
+  actorId: string,
+  requestId: string | null,
+  createdAt: Date,
+): AuditRecord[] {
+  return changed.map((row) => ({
+    organisationId,
+    actorId,
+    action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
+    targetEmail: row.email,
+    invitationId: row.id,
+    requestId,
+    createdAt,
+  }));
 }
 
 /** Trimmed (by the DTO), lowercased, first occurrence kept, request order preserved. */
@@ -37,7 +53,10 @@ export function normaliseEmails(emails: string[]): string[] {
 @Injectable()
 export class InvitationsService {
   constructor(
-    private readonly sql: Sql,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly invitations: InvitationsRepository,
+    private readonly users: UsersRepository,
+    private readonly members: OrganisationMembersRepository,
     private readonly outbox: InvitationOutbox,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -63,7 +82,9 @@ export class InvitationsService {
     let rows: InvitationRow[];
     try {
       rows = await retryOnConflict(() =>
-        this.sql.transaction((tx) => this.inviteInTransaction(tx, principal, sorted, requestId)),
+        this.dataSource.transaction((tx) =>
+          this.inviteInTransaction(tx, principal, sorted, requestId),
+        ),
       );
     } catch (error) {
       await this.rateLimits.refund('invitations', principal.organisationId, ordered.length);
@@ -74,7 +95,7 @@ export class InvitationsService {
   }
 
   private async inviteInTransaction(
-    tx: SqlTransaction,
+    tx: EntityManager,
     principal: Principal,
     emails: string[],
     requestId: string | undefined,
@@ -82,38 +103,14 @@ export class InvitationsService {
     const now = this.clock.now();
     const { organisationId } = principal;
 
-    // Raw SQL with array parameters: one statement text whatever the number of addresses, and no
-    // query building per request; run through Sql, not the EntityManager (see Sql).
-
-    // Users: one row per person across organisations. DO UPDATE (a no-op) rather than DO NOTHING
-    // so every row comes back, and so concurrent invites of the same person queue behind its lock.
-    const users = await tx.query<{ id: string; email: string }>(
-      `INSERT INTO users (email, created_at)
-       SELECT v.email, $2 FROM unnest($1::text[]) AS v(email)
-       ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
-       RETURNING id, email`,
-      [emails, now],
-    );
+    const users = await this.users.upsertByEmail(tx, emails, now);
     const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
     const userIds = emails.map((email) => userIdByEmail.get(email)!);
-
-    await tx.query(
-      `INSERT INTO organisation_members (organisation_id, user_id, type, status, created_at, updated_at)
-       SELECT $1, v.user_id, 'invited', 'active', $3, $3 FROM unnest($2::uuid[]) AS v(user_id)
-       ON CONFLICT DO NOTHING`,
-      [organisationId, userIds, now],
-    );
+    await this.members.addInvited(tx, organisationId, userIds, now);
 
     // Anyone already in the organisation (active or disabled) makes the whole request a conflict.
-    const members = await tx.query<{ email: string }>(
-      `SELECT u.email FROM organisation_members m JOIN users u ON u.id = m.user_id
-        WHERE m.organisation_id = $1 AND m.user_id = ANY($2::uuid[]) AND m.type <> 'invited'
-        ORDER BY u.email
-          FOR SHARE`,
-      [organisationId, userIds],
-    );
-    if (members.length > 0) {
-      const taken = members.map((m) => m.email);
+    const taken = await this.members.membersAmong(tx, organisationId, userIds);
+    if (taken.length > 0) {
       throw new ProblemException(409, {
         type: PROBLEM_TYPES.alreadyMembers,
         title: 'Already members',
@@ -123,62 +120,31 @@ export class InvitationsService {
     }
 
     const { ttlMs, resendCooldownMs } = this.config.invitations;
-    const expiresAt = ttlMs === null ? null : new Date(now.getTime() + ttlMs);
-    const cooldownEdge = new Date(now.getTime() - resendCooldownMs);
-
-    // One statement for every address: insert a pending invitation, or refresh the pending one
-    // (new expiry, link cleared until the worker mails a new token) unless its last email was
-    // queued within the cooldown and it has not expired — then it is left exactly as it is.
-    // (TypeORM's orUpdate could not express `send_count + 1` or a conditional update anyway.)
-    const changed = await tx.query<InvitationRow>(
-      `INSERT INTO invitations AS i
-         (organisation_id, user_id, email, status, token_hash, invited_by, created_at, expires_at,
-          last_sent_at, send_count, delivery_status)
-       SELECT $1, v.user_id, v.email, 'pending', NULL, $2, $3, $4, $3, 1, 'queued'
-         FROM unnest($5::uuid[], $6::text[]) AS v(user_id, email)
-       ON CONFLICT (organisation_id, email) WHERE status = 'pending'
-       DO UPDATE SET token_hash = NULL,
-                     invited_by = EXCLUDED.invited_by,
-                     expires_at = EXCLUDED.expires_at,
-                     last_sent_at = EXCLUDED.last_sent_at,
-                     send_count = i.send_count + 1,
-                     delivery_status = 'queued',
-                     delivery_error = NULL
-         WHERE i.last_sent_at IS NULL
-            OR i.last_sent_at <= $7
-            OR (i.expires_at IS NOT NULL AND i.expires_at <= $3)
-       RETURNING i.id, i.email, i.user_id, i.created_at, i.expires_at, i.send_count,
-                 (i.xmax = 0) AS inserted`,
-      [organisationId, principal.userId, now, expiresAt, userIds, emails, cooldownEdge],
-    );
+    // One statement for every address (see INVITATIONS_SQL.upsertPending).
+    const changed = await this.invitations.upsertPending(tx, {
+      organisationId,
+      invitedBy: principal.userId,
+      now,
+      expiresAt: ttlMs === null ? null : new Date(now.getTime() + ttlMs),
+      userIds,
+      emails,
+      cooldownEdge: new Date(now.getTime() - resendCooldownMs),
+    });
 
     const changedEmails = new Set(changed.map((row) => row.email));
     const unchanged = emails.filter((email) => !changedEmails.has(email));
     const untouched =
       unchanged.length === 0
         ? []
-        : await tx.query<InvitationRow>(
-            `SELECT id, email, user_id, created_at, expires_at, send_count, false AS inserted
-               FROM invitations
-              WHERE organisation_id = $1 AND email = ANY($2::text[]) AND status = 'pending'`,
-            [organisationId, unchanged],
-          );
+        : await this.invitations.findPending(tx, organisationId, unchanged);
 
     await this.outbox.enqueue(
       tx,
-      ...changed.map((row) => ({ invitationId: row.id, generation: row.send_count })),
+      ...changed.map((row) => ({ invitationId: row.id, generation: row.sendCount })),
     );
     await this.audit.record(
       tx,
-      changed.map((row): AuditRecord => ({
-        organisationId,
-        actorId: principal.userId,
-        action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
-        targetEmail: row.email,
-        invitationId: row.id,
-        requestId: requestId ?? null,
-        createdAt: now,
-      })),
+      inviteAuditRecords(changed, organisationId, principal.userId, requestId ?? null, now),
     );
     return [...changed, ...untouched];
   }
@@ -189,25 +155,18 @@ export class InvitationsService {
    * invitation for the user; 409 when it was accepted.
    */
   async resend(principal: Principal, userId: string, requestId?: string): Promise<InvitationView> {
-    return this.sql.transaction(async (tx) => {
+    return this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
       const { ttlMs } = this.config.invitations;
-      const [row] = await tx.query<InvitationRow>(
-        `UPDATE invitations
-            SET token_hash = NULL, invited_by = $3, expires_at = $4, last_sent_at = $5,
-                send_count = send_count + 1, delivery_status = 'queued', delivery_error = NULL
-          WHERE organisation_id = $1 AND user_id = $2 AND status = 'pending'
-          RETURNING id, email, user_id, created_at, expires_at, send_count, false AS inserted`,
-        [
-          principal.organisationId,
-          userId,
-          principal.userId,
-          ttlMs === null ? null : new Date(now.getTime() + ttlMs),
-          now,
-        ],
-      );
+      const row = await this.invitations.refresh(tx, {
+        organisationId: principal.organisationId,
+        userId,
+        invitedBy: principal.userId,
+        expiresAt: ttlMs === null ? null : new Date(now.getTime() + ttlMs),
+        now,
+      });
       if (!row) throw await this.noPendingInvitation(tx, principal.organisationId, userId);
-      await this.outbox.enqueue(tx, { invitationId: row.id, generation: row.send_count });
+      await this.outbox.enqueue(tx, { invitationId: row.id, generation: row.sendCount });
       await this.audit.record(tx, [
         {
           organisationId: principal.organisationId,
@@ -228,22 +187,11 @@ export class InvitationsService {
    * the status), and the `invited` membership goes. 404 when nothing is pending.
    */
   async revoke(principal: Principal, userId: string, requestId?: string): Promise<void> {
-    await this.sql.transaction(async (tx) => {
+    await this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
-      const [row] = await tx.query<{ id: string; email: string }>(
-        // A queued email will not go out (the worker skips revoked invitations): say so.
-        `UPDATE invitations SET status = 'revoked', revoked_at = $3, token_hash = NULL,
-                delivery_status = CASE WHEN delivery_status = 'queued' THEN NULL ELSE delivery_status END
-          WHERE organisation_id = $1 AND user_id = $2 AND status = 'pending'
-          RETURNING id, email`,
-        [principal.organisationId, userId, now],
-      );
+      const row = await this.invitations.revoke(tx, principal.organisationId, userId, now);
       if (!row) throw notFound();
-      await tx.query(
-        `DELETE FROM organisation_members
-          WHERE organisation_id = $1 AND user_id = $2 AND type = 'invited'`,
-        [principal.organisationId, userId],
-      );
+      await this.members.removeInvited(tx, principal.organisationId, userId);
       await this.audit.record(tx, [
         {
           organisationId: principal.organisationId,
@@ -259,16 +207,11 @@ export class InvitationsService {
   }
 
   private async noPendingInvitation(
-    tx: SqlTransaction,
+    tx: EntityManager,
     organisationId: string,
     userId: string,
   ): Promise<ProblemException> {
-    const accepted = await tx.query(
-      `SELECT 1 FROM invitations
-        WHERE organisation_id = $1 AND user_id = $2 AND status = 'accepted' LIMIT 1`,
-      [organisationId, userId],
-    );
-    return accepted.length > 0
+    return (await this.invitations.hasAccepted(tx, organisationId, userId))
       ? new ProblemException(409, { detail: 'This invitation has already been accepted' })
       : notFound();
   }
@@ -280,13 +223,13 @@ function notFound(): ProblemException {
   });
 }
 
-function toView(row: InvitationRow, status: InvitationView['status']): InvitationView {
+export function toView(row: InvitationSummary, status: InvitationView['status']): InvitationView {
   return {
     id: row.id,
     email: row.email,
-    userId: row.user_id,
+    userId: row.userId,
     status,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
   };
 }

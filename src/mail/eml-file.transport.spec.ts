@@ -17,11 +17,11 @@ describe('EmlFileTransport', () => {
     const transporter = nodemailer.createTransport(
       new EmlFileTransport(join(dir, 'mail'), { log: (line: string) => lines.push(line) }),
     );
-    const link = 'http://localhost:3000/invitations/accept?token=secret-token';
+    const link = 'http://localhost:3000/confirm?token=secret-token';
     const info = await transporter.sendMail({
       from: 'BRMS <no-reply@localhost>',
       to: 'invitee@example.com',
-      subject: 'Join Acme',
+      subject: 'Welcome to Acme',
       text: `Accept: ${link}`,
       html: `<a href="${link}">Accept</a>`,
     });
@@ -29,7 +29,7 @@ describe('EmlFileTransport', () => {
     expect(readdirSync(join(dir, 'mail'))).toHaveLength(1);
     expect(info.path).toMatch(/\.eml$/);
     const parsed = await simpleParser(readFileSync(info.path));
-    expect(parsed.subject).toBe('Join Acme');
+    expect(parsed.subject).toBe('Welcome to Acme');
     expect(parsed.text).toContain(link);
     expect(parsed.html).toContain(link);
 

@@ -13,7 +13,7 @@ export interface EmlFileSentMessageInfo {
 /**
  * The zero-setup transport (no SMTP_URL, outside production): each message becomes an .eml file
  * that any mail client opens, and one log line names the recipient and the file. The log line
- * never carries the message itself: it holds a live accept link.
+ * never carries the message itself: it may hold a live link.
  */
 export class EmlFileTransport implements Transport<EmlFileSentMessageInfo> {
   readonly name = 'EmlFileTransport';

@@ -1,27 +1,16 @@
 import { Module } from '@nestjs/common';
-import { AuditModule } from '../audit/audit.module.js';
-import { InvitationDelivery } from './invitation-delivery.service.js';
-import { InvitationEmailRenderer } from './invitation-email.renderer.js';
-import { InvitationOutbox } from './invitation-outbox.js';
-import { MailQueue } from './mail-queue.js';
-import { AppMailerModule } from './mailer.js';
-import { MailWorker } from './mail.worker.js';
-import { PgBossInvitationOutbox } from './pg-boss-invitation-outbox.js';
+import { MailerModule } from '@nestjs-modules/mailer';
+import { AppConfig } from '../config/app-config.js';
+import { mailerOptions } from './mailer.js';
 
 /**
- * Invitation email delivery: the transactional outbox (pg-boss jobs written by the caller's
- * transaction), the worker that sends them, the transport (SMTP or .eml files) and the
- * Handlebars templates.
+ * MailerService for the process, configured from AppConfig: SMTP or .eml files. It renders and
+ * sends what a feature gives it and knows nothing of any feature; it closes the pooled connections
+ * when the app shuts down.
  */
 @Module({
-  imports: [AuditModule, AppMailerModule],
-  providers: [
-    MailQueue,
-    InvitationEmailRenderer,
-    InvitationDelivery,
-    MailWorker,
-    { provide: InvitationOutbox, useClass: PgBossInvitationOutbox },
+  imports: [
+    MailerModule.forRootAsync({ imports: [], inject: [AppConfig], useFactory: mailerOptions }),
   ],
-  exports: [InvitationOutbox],
 })
 export class MailModule {}

@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { MailerModule, type MailerOptions } from '@nestjs-modules/mailer';
+import type { MailerOptions } from '@nestjs-modules/mailer';
 import { HandlebarsAdapter } from '@nestjs-modules/mailer/adapters/handlebars.adapter';
 import type { SMTPPoolOptions } from 'nodemailer';
 import { AppConfig } from '../config/app-config.js';
 import type { MailConfig } from '../config/config.schema.js';
 import { EmlFileTransport } from './eml-file.transport.js';
-import { TEMPLATES_DIR } from './invitation-email.renderer.js';
 
 /**
  * nodemailer's transport options for SMTP_URL: pooled connections (one per concurrent send), and
@@ -20,8 +19,8 @@ export function smtpOptions(mail: MailConfig & { smtpUrl: string }): SMTPPoolOpt
     maxConnections: mail.concurrency,
     connectionTimeout: mail.sendTimeoutMs,
     greetingTimeout: mail.sendTimeoutMs,
-    // A backstop: each send is aborted at MAIL_SEND_TIMEOUT (InvitationDelivery), which names the
-    // setting in the error it records; an idle pooled connection is dropped a little later.
+    // A backstop: the sender aborts each send at MAIL_SEND_TIMEOUT, naming the setting in the
+    // error it records; an idle pooled connection is dropped a little later.
     socketTimeout: mail.sendTimeoutMs + 5000,
   };
 }
@@ -34,10 +33,10 @@ function describeSmtpUrl(url: string): string {
 
 /**
  * The mailer's settings: SMTP_URL, or without it (never in production: the configuration refuses
- * that) .eml files under MAIL_DIR, handed over as a nodemailer transport object. The HTML part is
- * rendered by the Handlebars adapter from the templates beside InvitationEmailRenderer, in strict
- * mode (a misspelled variable is an error, not a blank) and without CSS inlining: the templates
- * carry their styles inline already.
+ * that) .eml files under MAIL_DIR, handed over as a nodemailer transport object. An HTML part is
+ * rendered by the Handlebars adapter from the template path the sender gives (absolute: each
+ * feature keeps its templates), in strict mode (a misspelled variable is an error, not a blank)
+ * and without CSS inlining: templates carry their styles inline.
  */
 export function mailerOptions(config: AppConfig): MailerOptions {
   const { mail } = config;
@@ -53,16 +52,8 @@ export function mailerOptions(config: AppConfig): MailerOptions {
   return {
     transport,
     template: {
-      dir: TEMPLATES_DIR,
       adapter: new HandlebarsAdapter(undefined, { inlineCssEnabled: false }),
       options: { strict: true },
     },
   };
 }
-
-/** MailerService for the process; it closes the pooled connections when the app shuts down. */
-export const AppMailerModule = MailerModule.forRootAsync({
-  imports: [],
-  inject: [AppConfig],
-  useFactory: mailerOptions,
-});

@@ -4,7 +4,7 @@ import { RateLimiterRes, type RateLimiterPostgres } from 'rate-limiter-flexible'
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { ProblemException } from '../errors/problem.js';
-import { postgresRateLimiter } from './postgres-rate-limiter.js';
+import { postgresRateLimiter } from './rate-limits.repository.js';
 import { RATE_LIMIT_POLICIES, type RateLimitName } from './rate-limit.policies.js';
 
 /**

@@ -6,11 +6,3 @@
 export function personLabel(email: string, name: string | null): string {
   return name ? `${name} (${email})` : email;
 }
-
-/**
- * The SQL expression of a user's full name from their first and last name, null when neither is
- * set: `fullNameSql('u')`.
- */
-export function fullNameSql(alias: string): string {
-  return `NULLIF(concat_ws(' ', ${alias}.first_name, ${alias}.last_name), '')`;
-}

@@ -1,6 +1,6 @@
 import { Clock } from '../../src/common/clock.js';
 
-/** A clock tests move by hand: `overrideProvider(Clock).useValue(clock)`. */
+/** A clock tests move by hand: `createTestApp({ clock })`. */
 export class TestClock extends Clock {
   private current: Date;
 

@@ -4,12 +4,13 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig, type RawEnv } from '../../src/config/config.schema.js';
-import { hashInvitationToken } from '../../src/mail/invitation-token.js';
+import { hashInvitationToken } from '../../src/invitations/invitation-token.js';
 import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
-  MAIL_QUEUE_SCHEMA,
-} from '../../src/mail/mail-queue.js';
+} from '../../src/invitations/delivery/invitation-outbox.js';
+import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
+import { until } from './until.js';
 
 /** One message the peer accepted. */
 export interface ReceivedEmail {
@@ -253,14 +254,9 @@ export async function waitForMailQueueIdle(
   dataSource: DataSource,
   options: { timeout?: number } = {},
 ): Promise<void> {
-  const timeout = options.timeout ?? 15_000;
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const pending = await pendingMailJobs(dataSource);
-    if (pending === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`Mail queue: ${pending} job(s) still pending after ${timeout} ms`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(
+    async () => (await pendingMailJobs(dataSource)) === 0,
+    options.timeout ?? 15_000,
+    'Mail queue: jobs still pending',
+  );
 }

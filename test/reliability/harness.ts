@@ -84,20 +84,6 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export const timeout = (ms: number) =>
   new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 
-/** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
-export async function until(
-  condition: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-  intervalMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(intervalMs);
-  }
-}
-
 /**
  * Runs `clients` loops of `step` until `stop()` says so, each loop bounded by `maxSteps` and the
  * whole run by `maxMs`, so a wedged service cannot keep a test running.

@@ -1,13 +1,13 @@
 import { authHeader, seedMember } from '../kit/auth.js';
 import { waitForMailQueueIdle } from '../kit/mailbox.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
+import { until } from '../kit/until.js';
 import {
   countOf,
   runLoad,
   send,
   sleep,
   startOwnPostgres,
-  until,
   type OwnPostgres,
   type Outcome,
 } from './harness.js';

@@ -1,7 +1,8 @@
 import { authHeader, seedMember } from '../kit/auth.js';
 import { tokenHashIn, waitForMailQueueIdle } from '../kit/mailbox.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
-import { countOf, runLoad, send, sleep, until, type Outcome } from './harness.js';
+import { until } from '../kit/until.js';
+import { countOf, runLoad, send, sleep, type Outcome } from './harness.js';
 import { reportScenario } from './report.js';
 
 /** How long the SMTP peer refuses connections; the issue asks for 60 s. */

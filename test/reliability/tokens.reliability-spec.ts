@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { Sql } from '../../src/database/sql.js';
+import { OrganisationMembersRepository } from '../../src/organisations/organisation-members.repository.js';
 import { TEST_ISSUER, TEST_SECRET, mintToken, seedMember, type Member } from '../kit/auth.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
 import { reportScenario } from './report.js';
@@ -142,8 +142,8 @@ describe('tokens: every forgery is refused, and refusals do not tell who exists'
   });
 
   it('verifies the signature before the database is asked anything about the caller', async () => {
-    // The guard's membership lookup is its one statement, through Sql.
-    const lookups = jest.spyOn(t.app.get(Sql), 'query');
+    // The guard's membership lookup is its one statement, through the members' repository.
+    const lookups = jest.spyOn(t.app.get(OrganisationMembersRepository), 'role');
     try {
       const stranger = { userId: randomUUID(), organisationId: randomUUID() };
       const wrongSecret = 'not-the-secret-but-at-least-32-bytes!!';

@@ -9,7 +9,8 @@ import { PgBoss } from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../dist/src/database/data-source-options.js';
 import { startEmbeddedPostgres } from '../../dist/src/database/embedded-postgres.js';
-import { MAIL_QUEUE_SCHEMA, installMailQueues } from '../../dist/src/mail/mail-queue.js';
+import { INVITATION_EMAIL_QUEUES } from '../../dist/src/invitations/delivery/invitation-outbox.js';
+import { QUEUE_SCHEMA } from '../../dist/src/queue/job-queue.js';
 
 /** The template every test database is copied from (see test/kit/test-app.ts). */
 export const TEMPLATE_DB = 'brms_test_template';
@@ -50,11 +51,11 @@ export default async function globalSetup() {
   await dataSource.runMigrations();
   await dataSource.destroy();
 
-  // The mail queue's schema (pg-boss installs and migrates its own) goes into the template too, so
+  // The job queue's schema (pg-boss installs and migrates its own) goes into the template too, so
   // each test app finds it ready instead of installing it per database.
   const boss = new PgBoss({
     connectionString: url.toString(),
-    schema: MAIL_QUEUE_SCHEMA,
+    schema: QUEUE_SCHEMA,
     max: 1,
     migrate: true,
     supervise: false,
@@ -62,6 +63,6 @@ export default async function globalSetup() {
   });
   boss.on('error', (error) => console.error(error));
   await boss.start();
-  await installMailQueues(boss);
+  for (const { name, ...options } of INVITATION_EMAIL_QUEUES) await boss.createQueue(name, options);
   await boss.stop({ graceful: false, close: true });
 }

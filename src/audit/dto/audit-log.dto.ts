@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 import { PageQueryDto } from '../../common/page-query.dto.js';
-import { AUDIT_ACTIONS, type AuditAction } from '../audit-log-entry.entity.js';
+import { AUDIT_ACTIONS, type AuditAction, type AuditLogEntry } from '../audit-log-entry.entity.js';
 
 /** Query of `GET /api/audit-log` (listAuditLog). */
 export class AuditLogQueryDto extends PageQueryDto {
@@ -59,4 +59,16 @@ export class AuditLogPageDto {
     description: 'Pass as cursor for the next page; null on the last',
   })
   nextCursor!: string | null;
+}
+
+export function toAuditLogEntryDto(entry: AuditLogEntry): AuditLogEntryDto {
+  return {
+    id: entry.id,
+    action: entry.action,
+    actorId: entry.actorId,
+    targetEmail: entry.targetEmail,
+    invitationId: entry.invitationId,
+    requestId: entry.requestId,
+    createdAt: entry.createdAt.toISOString(),
+  };
 }

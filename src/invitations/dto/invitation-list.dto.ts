@@ -4,6 +4,8 @@ import { PageQueryDto } from '../../common/page-query.dto.js';
 import type { DeliveryStatus } from '../invitation.entity.js';
 import { DELIVERY_STATUSES } from '../invitation.entity.js';
 import { InvitationDto } from './invitation.dto.js';
+import { isExpired } from '../invitation-expiry.js';
+import type { InvitationRow } from '../invitations.repository.js';
 
 export const LIST_STATUSES = ['pending', 'accepted', 'revoked', 'expired'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
@@ -80,34 +82,19 @@ export class InvitationPageDto {
   nextCursor!: string | null;
 }
 
-interface ListRow {
-  id: string;
-  email: string;
-  status: 'pending' | 'accepted' | 'revoked' | 'expired';
-  user_id: string;
-  created_at: Date;
-  expires_at: Date | null;
-  delivery_status: DeliveryStatus | null;
-  last_sent_at: Date | null;
-  invited_by: string | null;
-  accepted_at: Date | null;
-}
-
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
-/** `expired` is what a pending invitation past its expiry is, whatever the stored state says. */
-export function toInvitationListItemDto(row: ListRow, now: Date): InvitationListItemDto {
-  const expired = row.status === 'pending' && row.expires_at !== null && row.expires_at <= now;
+export function toInvitationListItemDto(row: InvitationRow, now: Date): InvitationListItemDto {
   return {
     id: row.id,
     email: row.email,
-    status: expired ? 'expired' : row.status,
-    userId: row.user_id,
-    createdAt: row.created_at.toISOString(),
-    expiresAt: iso(row.expires_at),
-    deliveryStatus: row.delivery_status,
-    lastSentAt: iso(row.last_sent_at),
-    invitedBy: row.invited_by,
-    acceptedAt: iso(row.accepted_at),
+    status: isExpired(row, now) ? 'expired' : row.status,
+    userId: row.userId,
+    createdAt: row.createdAt.toISOString(),
+    expiresAt: iso(row.expiresAt),
+    deliveryStatus: row.deliveryStatus,
+    lastSentAt: iso(row.lastSentAt),
+    invitedBy: row.invitedBy,
+    acceptedAt: iso(row.acceptedAt),
   };
 }

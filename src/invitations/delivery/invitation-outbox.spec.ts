@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { jobIdFor, transactionDb } from './mail-queue.js';
+import { transactionDb } from '../../queue/job-queue.js';
+import { jobIdFor } from './invitation-outbox.js';
 
 describe('jobIdFor', () => {
   it('gives one UUID per invitation and generation', () => {

@@ -2,10 +2,11 @@ import pg from 'pg';
 import type { JobInsert, PgBoss } from 'pg-boss';
 
 /**
- * The upgrade from pg-boss 10, the one place that reads its tables. pg-boss 12 migrates a schema
- * from version 25 (pg-boss 11) on, and refuses pg-boss 10's (version 24): its release notes say to
- * move the jobs through the API. pg-boss 10 itself is not there at runtime, so its waiting jobs are
- * read from its job table and queued again through pg-boss 12's `insert`, then its schema dropped.
+ * The upgrade from pg-boss 10: the one place under src/ that names pg-boss tables, and only pg-boss
+ * 10's. pg-boss 12 migrates a schema from version 25 (pg-boss 11) on and refuses pg-boss 10's
+ * (version 24); its release notes say to move the jobs through the API. pg-boss 10 is not installed
+ * at runtime, so the jobs still waiting are read from its job table and queued again through pg-boss
+ * 12's own `insert`, then its schema is dropped. Nothing is created in pg-boss 12's schema here.
  */
 const LEGACY_SCHEMA = 'pgboss_v10';
 const LEGACY_VERSION = 24;
@@ -30,7 +31,7 @@ async function inTransaction<T>(url: string, work: (client: pg.Client) => Promis
 }
 
 /** Renames a pg-boss 10 schema out of pg-boss 12's way, so that 12 installs its own in its place. */
-export async function setLegacySchemaAside(url: string, schema: string): Promise<void> {
+export async function setPgBoss10SchemaAside(url: string, schema: string): Promise<void> {
   await inTransaction(url, async (client) => {
     const { rows } = await client.query<{ present: boolean }>(
       `SELECT to_regclass($1) IS NOT NULL AS present`,
@@ -65,7 +66,7 @@ interface LegacyJobRow {
  * through `boss`, with the same ids and the attempts they had left, then drops that schema, all in
  * one transaction. Returns how many jobs were carried over.
  */
-export async function requeueLegacyJobs(
+export async function carryOverPgBoss10Jobs(
   url: string,
   boss: PgBoss,
   queues: string[],

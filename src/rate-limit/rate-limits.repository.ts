@@ -4,8 +4,10 @@ import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 
 /**
- * A counter in rate-limiter-flexible's PostgreSQL store (the `rate_limits` table), on TypeORM's own
- * pool: every instance of the service shares it and nothing else has to run.
+ * The `rate_limits` table's one door: every statement on it is rate-limiter-flexible's own (its
+ * PostgreSQL store, whose upsert the library maintains), so this repository hands the library the
+ * table and TypeORM's pool rather than holding SQL. A counter here is shared by every instance of
+ * the service, and nothing else has to run.
  */
 export function postgresRateLimiter(
   dataSource: DataSource,

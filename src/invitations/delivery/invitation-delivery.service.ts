@@ -1,16 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MailerService } from '@nestjs-modules/mailer';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { AuditService } from '../audit/audit.service.js';
-import { Clock } from '../common/clock.js';
-import { AppConfig } from '../config/app-config.js';
-import { Sql } from '../database/sql.js';
-import type { InvitationEmailJob } from './invitation-outbox.js';
-import { InvitationEmailRenderer } from './invitation-email.renderer.js';
-import { newInvitationToken } from './invitation-token.js';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { AuditService } from '../../audit/audit.service.js';
+import { Clock } from '../../common/clock.js';
+import { AppConfig } from '../../config/app-config.js';
+import { isExpired } from '../invitation-expiry.js';
+import { newInvitationToken } from '../invitation-token.js';
+import { InvitationsRepository, type InvitationWithNames } from '../invitations.repository.js';
 import { coalescingLoader } from './coalescing-loader.js';
-import { deliveryLeaseMs } from './mail-queue.js';
-import { fullNameSql } from '../users/user-names.js';
+import { InvitationEmailRenderer } from './invitation-email.renderer.js';
+import { deliveryLeaseMs, type InvitationEmailJob } from './invitation-outbox.js';
 
 /** What one delivery attempt did; anything but `sent` means no email left. */
 export type DeliveryOutcome =
@@ -43,35 +44,13 @@ export class DeliveryFailedError extends Error {
   }
 }
 
-interface Claim {
-  email: string;
-  organisationName: string;
-  inviterEmail: string | null;
-  inviterName: string | null;
-  expiresAt: Date | null;
+interface Claim extends InvitationWithNames {
   token: string;
 }
 
 interface ClaimRequest extends InvitationEmailJob {
   /** The hash of the token this attempt would mail. */
   hash: string;
-}
-
-interface ClaimRow {
-  email: string;
-  expires_at: Date | null;
-  organisation_name: string;
-  inviter_email: string | null;
-  inviter_name: string | null;
-}
-
-interface InvitationStateRow {
-  status: string;
-  send_count: number;
-  delivery_status: string | null;
-  expires_at: Date | null;
-  token_hash: string | null;
-  delivery_lease_until: Date | null;
 }
 
 const MAX_ERROR_LENGTH = 1000;
@@ -123,7 +102,8 @@ export class InvitationDelivery {
   );
 
   constructor(
-    private readonly sql: Sql,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly invitations: InvitationsRepository,
     private readonly mailer: MailerService,
     private readonly renderer: InvitationEmailRenderer,
     private readonly audit: AuditService,
@@ -182,20 +162,16 @@ export class InvitationDelivery {
    */
   async recordDeadLetter(job: InvitationEmailJob, lastError: string | undefined): Promise<boolean> {
     const now = this.clock.now();
-    return this.sql.transaction(async (tx) => {
-      // The last error is kept where the attempts left none (e.g. pg-boss expired the job).
-      const [row] = await tx.query<{ organisation_id: string; email: string }>(
-        `UPDATE invitations
-            SET delivery_status = 'failed', delivery_lease_until = NULL,
-                delivery_error = COALESCE(delivery_error, $3)
-          WHERE id = $1 AND send_count = $2 AND delivery_status = 'queued'
-          RETURNING organisation_id, email`,
-        [job.invitationId, job.generation, lastError ? lastError.slice(0, MAX_ERROR_LENGTH) : null],
+    return this.dataSource.transaction(async (tx) => {
+      const row = await this.invitations.recordDeadLetter(
+        tx,
+        job,
+        lastError ? lastError.slice(0, MAX_ERROR_LENGTH) : null,
       );
       if (!row) return false;
       await this.audit.record(tx, [
         {
-          organisationId: row.organisation_id,
+          organisationId: row.organisationId,
           actorId: null,
           action: 'invitation.delivery_failed',
           targetEmail: row.email,
@@ -227,16 +203,7 @@ export class InvitationDelivery {
         generation: job.generation,
         hash,
       });
-      if (row) {
-        return {
-          email: row.email,
-          organisationName: row.organisation_name,
-          inviterEmail: row.inviter_email,
-          inviterName: row.inviter_name,
-          expiresAt: row.expires_at,
-          token,
-        };
-      }
+      if (row) return { ...row, token };
       const skipped = await this.whyNotClaimed(job, this.clock.now());
       if (skipped !== 'claimable') return skipped;
     }
@@ -250,47 +217,23 @@ export class InvitationDelivery {
    * rows are joined: a deadlock with a request refreshing the same invitations fails this
    * statement, and its jobs are retried; the request side retries its transaction.)
    */
-  private async claimBatch(requests: readonly ClaimRequest[]): Promise<(ClaimRow | null)[]> {
+  private async claimBatch(
+    requests: readonly ClaimRequest[],
+  ): Promise<(InvitationWithNames | null)[]> {
     const now = this.clock.now();
     const leaseUntil = new Date(now.getTime() + deliveryLeaseMs(this.config));
-    const claimed = await this.sql.query<ClaimRow & { hash: string }>(
-      `UPDATE invitations AS i
-          SET token_hash = c.hash, delivery_lease_until = $4
-         FROM unnest($1::uuid[], $2::int[], $3::text[]) AS c(id, generation, hash),
-              organisations AS o
-        WHERE i.id = c.id AND o.id = i.organisation_id
-          AND i.status = 'pending' AND i.send_count = c.generation
-          AND i.delivery_status IS DISTINCT FROM 'sent'
-          AND (i.expires_at IS NULL OR i.expires_at > $5)
-          -- a lease only counts while its token is the current one: refreshing clears token_hash
-          AND (i.token_hash IS NULL OR i.delivery_lease_until IS NULL
-               OR i.delivery_lease_until <= $5)
-      RETURNING c.hash, i.email, i.expires_at, o.name AS organisation_name,
-                (SELECT u.email FROM users AS u WHERE u.id = i.invited_by) AS inviter_email,
-                (SELECT ${fullNameSql('u')} FROM users AS u WHERE u.id = i.invited_by)
-                  AS inviter_name`,
-      [
-        requests.map((r) => r.invitationId),
-        requests.map((r) => r.generation),
-        requests.map((r) => r.hash),
-        leaseUntil,
-        now,
-      ],
+    const claimed = await this.invitations.claim(
+      this.dataSource.manager,
+      requests,
+      leaseUntil,
+      now,
     );
-    const byHash = new Map(claimed.map((row) => [row.hash, row]));
-    return requests.map((r) => byHash.get(r.hash) ?? null);
+    return requests.map((r) => claimed.get(r.hash) ?? null);
   }
 
   /** Marks invitations sent, several in one UPDATE (see `sentRecords`). */
   private async recordSentBatch(jobs: readonly InvitationEmailJob[]): Promise<true[]> {
-    await this.sql.query(
-      `UPDATE invitations AS i
-          SET delivery_status = 'sent', delivery_error = NULL,
-              delivery_attempted_at = $3, delivery_lease_until = NULL
-         FROM unnest($1::uuid[], $2::int[]) AS c(id, generation)
-        WHERE i.id = c.id AND i.send_count = c.generation`,
-      [jobs.map((j) => j.invitationId), jobs.map((j) => j.generation), this.clock.now()],
-    );
+    await this.invitations.recordSent(this.dataSource.manager, jobs, this.clock.now());
     return jobs.map(() => true);
   }
 
@@ -299,31 +242,22 @@ export class InvitationDelivery {
     job: InvitationEmailJob,
     now: Date,
   ): Promise<Exclude<DeliveryOutcome, 'sent'> | 'claimable'> {
-    const [invitation] = await this.sql.query<InvitationStateRow>(
-      `SELECT status, send_count, delivery_status, expires_at, token_hash, delivery_lease_until
-         FROM invitations WHERE id = $1`,
-      [job.invitationId],
+    const invitation = await this.invitations.deliveryState(
+      this.dataSource.manager,
+      job.invitationId,
     );
     if (!invitation) return 'missing';
     if (invitation.status !== 'pending') return 'not-pending';
-    if (invitation.send_count !== job.generation) return 'superseded';
-    if (invitation.delivery_status === 'sent') return 'already-sent';
-    if (invitation.expires_at !== null && invitation.expires_at <= now) {
-      await this.sql.query(
-        `UPDATE invitations
-            SET delivery_status = 'failed',
-                delivery_error = 'the invitation expired before its email could be sent',
-                delivery_attempted_at = $3, delivery_lease_until = NULL
-          WHERE id = $1 AND send_count = $2 AND status = 'pending'
-            AND delivery_status IS DISTINCT FROM 'sent'`,
-        [job.invitationId, job.generation, now],
-      );
+    if (invitation.sendCount !== job.generation) return 'superseded';
+    if (invitation.deliveryStatus === 'sent') return 'already-sent';
+    if (isExpired(invitation, now)) {
+      await this.invitations.recordExpiredUnsent(this.dataSource.manager, job, now);
       return 'expired';
     }
     if (
-      invitation.token_hash !== null &&
-      invitation.delivery_lease_until !== null &&
-      invitation.delivery_lease_until > now
+      invitation.tokenHash !== null &&
+      invitation.deliveryLeaseUntil !== null &&
+      invitation.deliveryLeaseUntil > now
     ) {
       throw new DeliveryLeaseHeldError(job.invitationId);
     }
@@ -350,12 +284,11 @@ export class InvitationDelivery {
   }
 
   private async recordFailedAttempt(job: InvitationEmailJob, reason: string): Promise<void> {
-    await this.sql.query(
-      `UPDATE invitations
-          SET delivery_status = 'queued', delivery_error = $3, delivery_attempted_at = $4,
-              delivery_lease_until = NULL
-        WHERE id = $1 AND send_count = $2`,
-      [job.invitationId, job.generation, reason, this.clock.now()],
+    await this.invitations.recordFailedAttempt(
+      this.dataSource.manager,
+      job,
+      reason,
+      this.clock.now(),
     );
   }
 }

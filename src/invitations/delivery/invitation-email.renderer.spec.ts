@@ -1,8 +1,8 @@
-import { AppConfig } from '../config/app-config.js';
-import { Clock } from '../common/clock.js';
-import { loadConfig, type RawEnv } from '../config/config.schema.js';
+import { AppConfig } from '../../config/app-config.js';
+import { Clock } from '../../common/clock.js';
+import { loadConfig, type RawEnv } from '../../config/config.schema.js';
 import { InvitationEmailRenderer, type InvitationEmailView } from './invitation-email.renderer.js';
-import { mailerOptions } from './mailer.js';
+import { mailerOptions } from '../../mail/mailer.js';
 
 const config = (env: RawEnv = {}) =>
   AppConfig.from(loadConfig({ APP_URL: 'https://brms.example.com/', ...env }, 'x'.repeat(32)));

@@ -5,15 +5,18 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import type { JobResult } from 'pg-boss';
-import { AppConfig } from '../config/app-config.js';
+import { AppConfig } from '../../config/app-config.js';
+import { JobQueue, type QueuedJob } from '../../queue/job-queue.js';
 import { InvitationDelivery } from './invitation-delivery.service.js';
 import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
-  MailQueue,
   deliveryLeaseMs,
-  type MailJob,
-} from './mail-queue.js';
+  type InvitationEmailJob,
+} from './invitation-outbox.js';
+
+type MailJob = QueuedJob<InvitationEmailJob>;
+const QUEUES = [INVITATION_EMAIL_QUEUE, INVITATION_EMAIL_DEAD_LETTER_QUEUE];
 
 /** Added to a released job's wait for its lease: clocks of different hosts disagree a little. */
 const RELEASE_CLOCK_MARGIN_MS = 30_000;
@@ -27,15 +30,15 @@ const RELEASE_CLOCK_MARGIN_MS = 30_000;
  * still there meanwhile.
  */
 @Injectable()
-export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger('MailWorker');
+export class InvitationEmailWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('InvitationEmailWorker');
   /** Jobs whose handler runs now, with its promise: what shutdown waits for or releases. */
   private readonly inFlight = new Map<string, { job: MailJob; done: Promise<unknown> }>();
   private started = false;
 
   constructor(
     private readonly config: AppConfig,
-    private readonly queue: MailQueue,
+    private readonly queue: JobQueue,
     private readonly delivery: InvitationDelivery,
   ) {}
 
@@ -46,21 +49,19 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const pollingIntervalSeconds = pollIntervalMs / 1000;
     // Two batches of `concurrency` jobs: while one batch sends, the other claims or records, and
     // a full batch fetches the next at once.
-    await this.queue.boss.work(
+    await this.queue.work<InvitationEmailJob>(
       INVITATION_EMAIL_QUEUE,
       {
         pollingIntervalSeconds,
-        includeMetadata: true,
         batchSize: concurrency,
         localConcurrency: 2,
         burstWhenBatchFull: true,
-        perJobResults: true,
       },
       (jobs: MailJob[]) => this.runBatch(jobs, (job) => this.delivery.deliver(job.data)),
     );
-    await this.queue.boss.work(
+    await this.queue.work<InvitationEmailJob>(
       INVITATION_EMAIL_DEAD_LETTER_QUEUE,
-      { pollingIntervalSeconds, includeMetadata: true, perJobResults: true },
+      { pollingIntervalSeconds },
       (jobs: MailJob[]) =>
         this.runBatch(jobs, (job) => this.delivery.recordDeadLetter(job.data, lastError(job))),
     );
@@ -68,12 +69,7 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     if (!this.started) return;
-    const { boss } = this.queue;
-    await Promise.all(
-      [INVITATION_EMAIL_QUEUE, INVITATION_EMAIL_DEAD_LETTER_QUEUE].map((name) =>
-        boss.offWork(name, { wait: false }),
-      ),
-    );
+    await this.queue.stopWork(QUEUES);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled([...this.inFlight.values()].map((run) => run.done)),
@@ -83,7 +79,7 @@ export class MailWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // A job released while sending holds its invitation's lease; a retry waits for its end, plus a
     // margin: the lease is on the claiming process's clock, the delay on the database's.
     const delayMs = deliveryLeaseMs(this.config) + RELEASE_CLOCK_MARGIN_MS;
-    for (const name of [INVITATION_EMAIL_QUEUE, INVITATION_EMAIL_DEAD_LETTER_QUEUE]) {
+    for (const name of QUEUES) {
       const running = [...this.inFlight.values()]
         .map((run) => run.job)
         .filter((job) => job.name === name);

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Injectable, Optional } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import { Clock, SystemClock } from '../common/clock.js';
-import { AppConfig } from '../config/app-config.js';
-import { TOKEN_PLACEHOLDER } from '../config/config.schema.js';
-import { expiryText } from '../invitations/expiry-text.js';
+import { Clock, SystemClock } from '../../common/clock.js';
+import { AppConfig } from '../../config/app-config.js';
+import { TOKEN_PLACEHOLDER } from '../../config/config.schema.js';
+import { expiryText } from '../expiry-text.js';
 
 /**
- * The templates ship beside this file: `npm run build` copies src/mail/templates to
- * dist/src/mail/templates, and tests read them from src/.
+ * The templates ship beside this file: `npm run build` copies src/invitations/delivery/templates
+ * to dist/, and tests read them from src/.
  */
 export const TEMPLATES_DIR = fileURLToPath(new URL('./templates/', import.meta.url));
 
@@ -28,7 +28,8 @@ export interface InvitationEmailView {
 export interface RenderedEmail {
   subject: string;
   text: string;
-  template: typeof HTML_TEMPLATE;
+  /** The HTML template's absolute path, as the mailer's Handlebars adapter takes it. */
+  template: string;
   context: TemplateContext;
 }
 
@@ -103,7 +104,12 @@ export class InvitationEmailRenderer {
       .replace(/\s+/g, ' ')
       .trim();
     const context = { ...base, subject };
-    return { subject, text: this.textTemplate(context), template: HTML_TEMPLATE, context };
+    return {
+      subject,
+      text: this.textTemplate(context),
+      template: `${TEMPLATES_DIR}${HTML_TEMPLATE}`,
+      context,
+    };
   }
 
   private compileFile(
