@@ -76,6 +76,27 @@ describe('answers to common mistakes', () => {
     });
   });
 
+  describe('a body with the wrong accept token answers exactly its own error', () => {
+    it.each([
+      ['an empty body', {}, [{ path: 'token', message: 'is required' }]],
+      ['null', { token: null }, [{ path: 'token', message: 'is required' }]],
+      ['a number', { token: 43 }, [{ path: 'token', message: 'must be a string' }]],
+      [
+        'too short',
+        { token: 'abc' },
+        [{ path: 'token', message: 'must be the 43-character token from the invitation link' }],
+      ],
+      [
+        '43 characters, one not URL-safe',
+        { token: `${'a'.repeat(42)}!` },
+        [{ path: 'token', message: 'must be the 43-character token from the invitation link' }],
+      ],
+    ])('%s', async (_, body, errors) => {
+      const res = await request(t.server).post('/api/invitations/accept').send(body).expect(400);
+      expect((res.body as Problem).errors).toEqual(errors);
+    });
+  });
+
   describe('an Authorization header that is there but wrong is described as it came', () => {
     it.each([
       ['the scheme twice', () => `Internal Internal ${token}`, /repeats the scheme/],

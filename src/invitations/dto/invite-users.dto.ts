@@ -3,6 +3,7 @@ import { domainToASCII } from 'node:url';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined } from 'class-validator';
+import { isList, isPresent } from '../../common/validate-if.js';
 import { IsInviteEmail } from './invite-email.validator.js';
 
 export const MAX_EMAILS_PER_REQUEST = 10;
@@ -25,9 +26,6 @@ const normaliseAddresses = ({ value }: { value: unknown }): unknown =>
     ? value.map((v: unknown) => (typeof v === 'string' ? normaliseAddress(v) : v))
     : value;
 
-const isPresent = (_: object, value: unknown): boolean => value !== undefined && value !== null;
-const isList = (_: object, value: unknown): boolean => Array.isArray(value);
-
 /** Body of `POST /api/users` (inviteUsers). */
 export class InviteUsersDto {
   @ApiProperty({
@@ -35,8 +33,6 @@ export class InviteUsersDto {
     items: { type: 'string', format: 'email', description: 'Email address to invite' },
     description: 'List of email addresses to invite (max 10)',
   })
-  // Each check runs only where the one before it passed, so a missing list is reported as
-  // missing, not also as too short and too long.
   @IsDefined({ message: 'is required' })
   @IsArray({ message: 'must be an array of email addresses', validateIf: isPresent })
   @ArrayMinSize(1, { message: 'must contain at least 1 address', validateIf: isList })
