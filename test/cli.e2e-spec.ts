@@ -162,7 +162,7 @@ describe('CLI against DATABASE_URL', () => {
     );
   }, 60_000);
 
-  it('bootstrap refuses a second organisation of the same name, creating nothing', async () => {
+  it('bootstrap refuses a second organisation of the same name, in any case, creating nothing', async () => {
     const first = bootstrapOutput(
       await runCli(['bootstrap', '--org', 'Epsilon', '--owner', 'a@epsilon.test'], workdir, env),
     );
@@ -171,12 +171,19 @@ describe('CLI against DATABASE_URL', () => {
       workdir,
       env,
     );
-    expect(again).toMatchObject({ code: 1, stdout: '' });
-    expect(again.stderr).toContain(
-      `an organisation named "Epsilon" exists already (${first.organisationId})`,
+    const otherCase = await runCli(
+      ['bootstrap', '--org', 'EPSILON', '--owner', 'c@epsilon.test'],
+      workdir,
+      env,
     );
+    for (const refused of [again, otherCase]) {
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+      expect(refused.stderr).toContain(
+        `an organisation named "Epsilon" exists already (${first.organisationId})`,
+      );
+    }
     const rows = await t.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM organisations WHERE name = 'Epsilon'`,
+      `SELECT count(*)::int AS n FROM organisations WHERE lower(name) = 'epsilon'`,
     );
     expect(rows[0].n).toBe(1);
   }, 60_000);

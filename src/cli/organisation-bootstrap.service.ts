@@ -27,7 +27,8 @@ export class OrganisationBootstrapService {
 
   /**
    * A new organisation whose active owner is `owner` (an existing user, or a new one). A name that
-   * is taken already is refused: two organisations of one name are a mistake waiting to happen.
+   * is taken already, in any case, is refused: two organisations of one name are a mistake waiting to
+   * happen.
    */
   async create(name: string, owner: string): Promise<OrganisationOwner> {
     const orgName = organisationName(name);
@@ -35,9 +36,11 @@ export class OrganisationBootstrapService {
     return this.dataSource.transaction(async (manager) => {
       // The same lock as ensure(): of two creates of one name, the second sees the first's row.
       await this.organisations.lockCreation(manager);
-      const taken = await this.organisations.findIdByName(manager, orgName);
+      const taken = await this.organisations.findByName(manager, orgName);
       if (taken) {
-        throw new CliUsageError(`an organisation named "${orgName}" exists already (${taken})`);
+        throw new CliUsageError(
+          `an organisation named "${taken.name}" exists already (${taken.id})`,
+        );
       }
       return this.insert(manager, orgName, email);
     });

@@ -14,13 +14,17 @@ export class OrganisationsRepository {
     await rowsOf(db, 'SELECT pg_advisory_xact_lock($1)', [CREATION_LOCK_KEY]);
   }
 
-  async findIdByName(db: EntityManager, name: string): Promise<string | undefined> {
-    const [row] = await rowsOf<Pick<Organisation, 'id'>>(
+  /** An organisation whose name equals `name` but for case: "Acme" and "acme" are one name. */
+  async findByName(
+    db: EntityManager,
+    name: string,
+  ): Promise<Pick<Organisation, 'id' | 'name'> | undefined> {
+    const [row] = await rowsOf<Pick<Organisation, 'id' | 'name'>>(
       db,
-      `SELECT id FROM organisations WHERE name = $1 LIMIT 1`,
+      `SELECT id, name FROM organisations WHERE lower(name) = lower($1) ORDER BY created_at LIMIT 1`,
       [name],
     );
-    return row?.id;
+    return row;
   }
 
   async insert(db: EntityManager, name: string): Promise<string> {
