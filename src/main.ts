@@ -5,22 +5,13 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { APP_OPTIONS, configureApp } from './app.setup.js';
 import { ShutdownState } from './common/shutdown-state.js';
-import { ConfigError, loadConfig, readEnvironment } from './config/config.schema.js';
-import { devSecretFor } from './config/dev-secret.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from './database/embedded-postgres.js';
+import { ConfigError } from './config/config.schema.js';
+import { databaseForStart } from './database/database-for-start.js';
 import { demoBanner, prepareDemo } from './demo/demo.js';
 import { DOCS_PATH } from './openapi/openapi-document.js';
 
 async function main(): Promise<void> {
-  const env = readEnvironment();
-  const config = loadConfig(env, devSecretFor(env));
-
-  let embedded: EmbeddedServer | undefined;
-  if (!config.database.url) {
-    embedded = await startEmbeddedPostgres(config.database.embeddedDir);
-    // AppConfigModule reads the environment when Nest builds the app: hand it the embedded server.
-    process.env.DATABASE_URL = embedded.url;
-  }
+  const { config, embedded } = await databaseForStart();
 
   // bufferLogs: what Nest logs while it boots waits for the pino logger. Should the boot fail
   // before there is one, the buffer goes to Nest's console logger: JSON too in production.

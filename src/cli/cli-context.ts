@@ -1,8 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { loadConfig, readEnvironment } from '../config/config.schema.js';
-import { devSecretFor } from '../config/dev-secret.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../database/embedded-postgres.js';
+import { databaseForStart } from '../database/database-for-start.js';
 import { CliModule } from './cli.module.js';
 import { StderrLogger } from './stderr-logger.js';
 
@@ -21,13 +19,8 @@ export function note(message: string): void {
 export async function withCliContext<T>(
   work: (context: INestApplicationContext) => Promise<T>,
 ): Promise<T> {
-  const env = readEnvironment();
-  const config = loadConfig(env, devSecretFor(env));
-
-  let embedded: EmbeddedServer | undefined;
-  if (!config.database.url) {
-    embedded = await startEmbeddedPostgres(config.database.embeddedDir);
-    process.env.DATABASE_URL = embedded.url;
+  const { config, embedded } = await databaseForStart();
+  if (embedded) {
     note(
       embedded.owned
         ? `Started the embedded PostgreSQL in ${config.database.embeddedDir} for this command`

@@ -11,7 +11,7 @@ export async function rowsOf<T>(
   text: string,
   values: readonly unknown[] = [],
 ): Promise<T[]> {
-  const runner = db.queryRunner ?? db.connection.createQueryRunner();
+  const runner = db.queryRunner ?? db.dataSource.createQueryRunner();
   try {
     const result = (await runner.query(text, [...values], true)) as QueryResult<T>;
     return result.records ?? [];

@@ -104,7 +104,7 @@ export class OrganisationMembersRepository {
          FROM organisation_members m
          JOIN organisations o ON o.id = m.organisation_id
          JOIN users u ON u.id = m.user_id
-        WHERE o.name = $1 AND u.email = $2 AND m.type = $3 AND m.status = 'active'
+        WHERE lower(o.name) = lower($1) AND u.email = $2 AND m.type = $3 AND m.status = 'active'
         ORDER BY m.created_at
         LIMIT 1`,
       [name, email, type],

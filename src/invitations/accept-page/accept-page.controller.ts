@@ -18,15 +18,16 @@ import { RateLimit } from '../../rate-limit/rate-limit.guard.js';
 import { expiryText } from '../expiry-text.js';
 import { InvitationAcceptanceService } from '../invitation-acceptance.service.js';
 import { personLabel } from '../../users/user-names.js';
+import { INVITATION_TOKEN_FORMAT } from '../invitation-token.js';
 import { AcceptPageProblemFilter } from './accept-page.filter.js';
 import { ACCEPT_PAGE_HEADERS, renderAcceptPage, type AcceptPageState } from './accept-page.view.js';
 
 /** Where the invitation email links to (`APP_URL` + this, unless INVITATION_ACCEPT_URL is set). */
 export const ACCEPT_PAGE_PATH = 'invitations/accept';
 
-/** A token is a URL-safe string; anything else cannot be one, whatever its length. */
+/** Anything not shaped like a token cannot be one: it is never looked up. */
 function tokenOf(value: unknown): string | undefined {
-  return typeof value === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(value) ? value : undefined;
+  return typeof value === 'string' && INVITATION_TOKEN_FORMAT.test(value) ? value : undefined;
 }
 
 /** Every answer of the page carries its headers; its refusals are pages too. */
