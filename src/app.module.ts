@@ -43,7 +43,7 @@ export class AppModule implements NestModule {
    *    of global modules before any other module's;
    * 3. the JSON body parser, here, after the logger so a body it refuses (413, 415) is logged
    *    with its request id. The accept page's form is parsed by InvitationsModule instead.
-   * Then the guards (above), the validation pipe and the handler. app.module.spec.ts pins this.
+   * Then the guards (above), the validation pipe and the handler. test/request-order.e2e-spec.ts pins this.
    */
   configure(consumer: MiddlewareConsumer): void {
     consumer

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { JobQueue } from '../queue/job-queue.js';
 
@@ -10,14 +9,13 @@ import { JobQueue } from '../queue/job-queue.js';
 @Injectable()
 export class JobQueueHealthIndicator {
   constructor(
-    private readonly moduleRef: ModuleRef,
+    private readonly queue: JobQueue,
     private readonly health: HealthIndicatorService,
   ) {}
 
   pingCheck<const Key extends string>(key: Key) {
     return this.health.check(key).attempt(async () => {
-      // The features' module holds the queue; look it up the way terminus finds the DataSource.
-      const missing = await this.moduleRef.get(JobQueue, { strict: false }).missingQueues();
+      const missing = await this.queue.missingQueues();
       if (missing.length > 0) throw new Error(`queue ${missing.join(', ')} does not exist`);
     });
   }

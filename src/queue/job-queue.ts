@@ -10,6 +10,7 @@ import {
 } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { rowsOf } from '../database/statements.js';
 import { carryOverPgBoss10Jobs, setPgBoss10SchemaAside } from './pg-boss-10-upgrade.js';
 
 /** pg-boss keeps its tables in their own schema, away from the entities' migrations. */
@@ -20,18 +21,16 @@ export type QueuedJob<T extends object> = JobWithMetadata<T>;
 
 /** pg-boss's `db` option on the caller's open transaction, so the jobs commit (or not) with it. */
 export function transactionDb(tx: EntityManager): Db {
-  const runner = tx.queryRunner;
-  if (!runner?.isTransactionActive) {
+  if (!tx.queryRunner?.isTransactionActive) {
     throw new Error(
       'JobQueue.enqueue needs an open transaction: the EntityManager of dataSource.transaction(tx => ...)',
     );
   }
   return {
-    // pg-boss reads `rows`; the runner's structured result holds them as `records`.
-    executeSql: async (text: string, values?: unknown[]) => {
-      const result = await runner.query(text, values, true);
-      return { rows: result.records ?? [] };
-    },
+    // pg-boss reads `rows`.
+    executeSql: async (text: string, values?: unknown[]) => ({
+      rows: await rowsOf(tx, text, values),
+    }),
   };
 }
 

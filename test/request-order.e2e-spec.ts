@@ -1,6 +1,6 @@
 import request from 'supertest';
-import { createTestApp, type TestApp } from '../test/kit/test-app.js';
-import { LOG_DESTINATION } from './logging/logging.module.js';
+import { createTestApp, type TestApp } from './kit/test-app.js';
+import { LOG_DESTINATION } from '../src/logging/logging.module.js';
 
 type Line = { reqId?: string; req?: { url?: string }; res?: { statusCode?: number } };
 
