@@ -53,12 +53,12 @@ export class JobQueue implements OnApplicationShutdown {
     if (!url) throw new Error('JobQueue needs DATABASE_URL');
     this.boss = new PgBoss({
       connectionString: url,
-      application_name: 'brms-mail',
+      application_name: 'brms-queue',
       schema: QUEUE_SCHEMA,
-      // The worker's fetches and completions in flight, and maintenance.
+      // The mail worker is the queue's one consumer today, so its settings size the pool (its
+      // fetches and completions in flight, and maintenance) and say where maintenance runs.
       max: config.mail.concurrency + 3,
       migrate: true,
-      // Maintenance (expiring jobs whose worker died, archiving) runs where a worker runs.
       supervise: config.mail.workerEnabled,
       schedule: false,
     });

@@ -14,7 +14,7 @@ const LEGACY_VERSION = 24;
 const UPGRADE_LOCK = "hashtext('brms-mail-queue-pgboss10-upgrade')";
 
 async function inTransaction<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'brms-mail-upgrade' });
+  const client = new pg.Client({ connectionString: url, application_name: 'brms-queue-upgrade' });
   await client.connect();
   try {
     await client.query('BEGIN');
