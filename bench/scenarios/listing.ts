@@ -191,14 +191,13 @@ async function explain(
   let captured: { sql: string; params: unknown[] } | undefined;
   const capture = {
     queryRunner: {
-      // The page's statement comes first; the count after it gets a row to read.
       query: (sql: string, params: unknown[]) => {
-        captured ??= { sql, params };
-        return Promise.resolve({ records: [{ total: 0, before: 0 }] });
+        captured = { sql, params };
+        return Promise.resolve({ records: [] });
       },
     },
   } as unknown as EntityManager;
-  await new InvitationsRepository().list(capture, organisationId, { limit: 10, ...options });
+  await new InvitationsRepository().page(capture, organisationId, options, new Date());
   const { sql, params } = captured!;
   return withClient(db, async (c) => {
     const { rows } = await c.query<{ 'QUERY PLAN': string }>(
