@@ -25,13 +25,16 @@ async function readOptional(file: string): Promise<string | undefined> {
 }
 
 async function main(): Promise<void> {
-  const referencePath = join(REPO_ROOT, OPENAPI_FILES.reference);
   const committedPath = join(REPO_ROOT, OPENAPI_FILES.committed);
   const allowListPath = join(REPO_ROOT, OPENAPI_FILES.allowList);
   const generated = await generateOpenApiDocument(builtService);
   const result = await checkOpenApi({
-    reference: parseYaml(await readFile(referencePath, 'utf8')) as Json,
-    referencePath,
+    references: await Promise.all(
+      OPENAPI_FILES.references.map(async (file) => {
+        const path = join(REPO_ROOT, file);
+        return { path, document: parseYaml(await readFile(path, 'utf8')) as Json };
+      }),
+    ),
     generated: generated as unknown as Json,
     generatedText: await serializeOpenApiDocument(generated, committedPath),
     committedText: await readOptional(committedPath),

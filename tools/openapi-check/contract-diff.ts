@@ -25,10 +25,16 @@ export interface ContractDifference {
   generated?: Json;
 }
 
-/** One entry of openapi/allowed-differences.json. */
+/**
+ * One entry of openapi/allowed-differences.json. Without `issue` it documents an addition of ours
+ * for good; with `issue` it is a gap the named issue closes (an operation or a shape of the
+ * reference not implemented yet, or one of ours that goes), so the entries with an issue are the
+ * to-do list of the remaining work.
+ */
 export interface AllowedDifference {
   path: string;
   reason: string;
+  issue?: number;
 }
 
 export interface ContractReport {
@@ -42,9 +48,12 @@ export interface ContractReport {
 }
 
 /**
- * Compares `generated` against `reference` and applies the allow-list. Only `extra` differences
- * can be allowed, and only under a path the reference does not define: an entry may document an
- * addition, never excuse a change to or an omission of what the reference says.
+ * Compares `generated` against `reference` and applies the allow-list. An entry without an issue
+ * may document an addition (an `extra` difference under a path the reference does not define),
+ * never excuse a change to or an omission of what the reference says. An entry with an issue
+ * excuses any difference under its path until that issue lands. No entry may be broader than one
+ * operation, unless its path is itself one difference (a path item missing or added as a whole),
+ * so an entry can never hide something it does not name.
  */
 export function compareContracts(
   reference: Json,
@@ -60,10 +69,11 @@ export function compareContracts(
   const failures: ContractDifference[] = [];
   const allowed: ContractReport['allowed'] = [];
   for (const difference of differences) {
-    const entry =
-      difference.kind === 'extra'
-        ? allowList.find((candidate) => isUnder(difference.path, candidate.path))
-        : undefined;
+    const entry = allowList.find(
+      (candidate) =>
+        (candidate.issue !== undefined || difference.kind === 'extra') &&
+        isUnder(difference.path, candidate.path),
+    );
     if (entry) {
       used.add(entry);
       allowed.push({ difference, entry });
@@ -72,15 +82,23 @@ export function compareContracts(
     }
   }
 
+  const differencePaths = new Set(differences.map((difference) => difference.path));
   const badEntries: ContractReport['badEntries'] = [];
   for (const entry of allowList) {
-    if (referencePaths.has(entry.path)) {
+    if (!used.has(entry)) {
+      badEntries.push({ entry, problem: 'matches no difference (stale): remove it' });
+    } else if (!OPERATION_OR_BELOW.test(entry.path) && !differencePaths.has(entry.path)) {
       badEntries.push({
         entry,
-        problem: 'names something the reference defines; only additions can be allowed',
+        problem:
+          'broader than one operation: name the operation (paths.<path>.<method>) or what lies below it',
       });
-    } else if (!used.has(entry)) {
-      badEntries.push({ entry, problem: 'matches no difference (stale): remove it' });
+    } else if (entry.issue === undefined && referencePaths.has(entry.path)) {
+      badEntries.push({
+        entry,
+        problem:
+          'names something the reference defines; only additions can be allowed without an issue',
+      });
     }
   }
   return {
@@ -89,6 +107,105 @@ export function compareContracts(
     badEntries,
     ok: failures.length === 0 && badEntries.length === 0,
   };
+}
+
+/** `paths.<path>.<method>` or anything below it: path templates hold no dots. */
+const OPERATION_OR_BELOW = /^paths\.[^.]+\.[^.[]+/;
+
+/**
+ * The contract as several references state it, as one document: each defines some operations,
+ * tags and security schemes, and where two define the same one they must say the same thing, as
+ * they must about every document-wide field (`openapi`, `info`, `servers`, `security`). Tags keep
+ * the first reference's order, then each later reference's new tags in theirs.
+ */
+export function combineReferences(references: readonly NamedReference[]): CombinedReference {
+  const conflicts: string[] = [];
+  const prepared = references.map(({ name, document }) => ({ name, document: prepare(document) }));
+  const combined: JsonObject = {};
+  const owner = new Map<string, string>();
+  const disagree = (path: string, name: string, existing: Json, value: Json): void => {
+    const first = diffJson(existing, value)[0];
+    if (!first) return;
+    const where = !first.path
+      ? path
+      : `${path}${first.path.startsWith('[') ? '' : '.'}${first.path}`;
+    conflicts.push(
+      `${owner.get(path)} and ${name} disagree at ${where}: ${showJson(first.reference)} against ${showJson(first.generated)}`,
+    );
+  };
+  const take = (path: string, name: string, target: JsonObject, key: string, value: Json) => {
+    const existing = target[key];
+    if (existing === undefined) {
+      target[key] = value;
+      owner.set(path, name);
+    } else {
+      disagree(path, name, existing, value);
+    }
+  };
+  for (const { name, document } of prepared) {
+    if (!isObject(document)) {
+      conflicts.push(`${name} is not an OpenAPI document (an object)`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(document)) {
+      if (key === 'paths' && isObject(value)) {
+        const paths = (combined.paths ??= {}) as JsonObject;
+        for (const [route, item] of Object.entries(value)) {
+          if (!isObject(item)) {
+            take(`paths.${route}`, name, paths, route, item);
+            continue;
+          }
+          const target = (paths[route] ??= {}) as JsonObject;
+          for (const [field, member] of Object.entries(item)) {
+            take(`paths.${route}.${field}`, name, target, field, member);
+          }
+        }
+      } else if (key === 'tags' && Array.isArray(value)) {
+        const tags = (combined.tags ??= []) as Json[];
+        for (const tag of value) {
+          const known = tags.find((candidate) => tagName(candidate) === tagName(tag));
+          if (known === undefined) {
+            tags.push(tag);
+            owner.set(`tags[${tagName(tag)}]`, name);
+          } else {
+            disagree(`tags[${tagName(tag)}]`, name, known, tag);
+          }
+        }
+      } else if (key === 'components' && isObject(value)) {
+        const schemes = isObject(value.securitySchemes) ? value.securitySchemes : {};
+        const components = (combined.components ??= { securitySchemes: {} }) as JsonObject;
+        for (const [scheme, definition] of Object.entries(schemes)) {
+          take(
+            `components.securitySchemes.${scheme}`,
+            name,
+            components.securitySchemes as JsonObject,
+            scheme,
+            definition,
+          );
+        }
+      } else {
+        take(key, name, combined, key, value);
+      }
+    }
+  }
+  return { document: combined, conflicts };
+}
+
+function tagName(tag: Json): string {
+  return isObject(tag) ? canonical(tag.name ?? null) : canonical(tag);
+}
+
+/** A reference document and the file it came from (named in conflicts). */
+export interface NamedReference {
+  name: string;
+  document: Json;
+}
+
+export interface CombinedReference {
+  /** The references' union, `$ref`s resolved. */
+  document: Json;
+  /** Where two references disagree: each fails the check; no allow-list entry excuses one. */
+  conflicts: string[];
 }
 
 /** `path` is `prefix` or lies below it (segment-wise: `responses.40` is not under `responses.4`). */
@@ -304,6 +421,8 @@ const allowListSchema = {
       path: { type: 'string', minLength: 1 },
       // One line: the reason is read in review next to the path it excuses.
       reason: { type: 'string', minLength: 10, pattern: '^[^\\n]+$' },
+      // The issue whose work removes the difference: the entry is then a to-do, not a design.
+      issue: { type: 'integer', minimum: 1 },
     },
     required: ['path', 'reason'],
     additionalProperties: false,

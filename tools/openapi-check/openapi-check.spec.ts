@@ -20,8 +20,7 @@ function input(overrides: Partial<OpenApiCheckInput> = {}): OpenApiCheckInput {
   const generated = structuredClone(reference);
   const text = `${JSON.stringify(generated, null, 2)}\n`;
   return {
-    reference,
-    referencePath,
+    references: [{ path: referencePath, document: reference }],
     generated,
     generatedText: text,
     committedText: text,
