@@ -15,8 +15,8 @@ export interface Service {
 
 /**
  * The service as `npm run build` compiled it. These tools run as TypeScript through Node's type
- * stripping, which emits no decorator metadata, so Nest's modules come from dist/. Loaded only
- * when called: AppModule validates the environment when it is loaded.
+ * stripping, which emits no decorator metadata, so Nest's modules come from dist/, loaded when
+ * called so that a missing build is reported as such.
  */
 export async function builtService(): Promise<Service> {
   const dist = new URL('../../dist/src/', import.meta.url);
