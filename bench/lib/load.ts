@@ -4,15 +4,14 @@ export interface LoadOptions {
   /** Base URL of the server under test (loopback only). */
   url: string;
   method: 'GET' | 'POST';
-  /** Path of each request; called per request, so every request can differ. */
-  path: () => string;
+  path: string;
   headers: Record<string, string>;
-  /** Body of each request, called per request. */
+  /** Body of each request, called per request so that every request can differ. */
   body?: () => string;
   connections: number;
   warmupSeconds: number;
   durationSeconds: number;
-  /** Runs between the warm-up and the measured phase (e.g. resetting statement statistics). */
+  /** Runs between the warm-up and the measured phase. */
   afterWarmup?: () => Promise<void>;
 }
 
@@ -23,48 +22,7 @@ export interface LoadResult {
   rps: number;
   /** Milliseconds, exact (every response's latency kept, not a histogram bucket). */
   p50: number;
-  p90: number;
   p99: number;
-  max: number;
-  /** Responses that were not 2xx, and connection errors or timeouts. */
-  non2xx: number;
-  errors: number;
-}
-
-/** An autocannon run: a warm-up phase (discarded), then the measured phase. */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  return (await runSlice(options)).result;
-}
-
-/** A fixed number of requests, as fast as `connections` allow (used to fill queues). */
-export async function runAmount(options: LoadOptions, amount: number): Promise<LoadResult> {
-  return phase(options, undefined, amount);
-}
-
-async function phase(
-  options: LoadOptions,
-  durationSeconds: number | undefined,
-  amount?: number,
-): Promise<LoadResult> {
-  return (await measure(options, durationSeconds, amount)).result;
-}
-
-/**
- * One slice of a measured phase: `options.warmupSeconds` of load discarded (the target sat idle
- * during the other targets' slices: its pool may have closed connections, and with them their
- * prepared statements), `afterWarmup`, then `options.durationSeconds` measured. Slices are taken
- * in turns with the other targets' and added up with `SlicedLoad`.
- */
-export async function runSlice(
-  options: LoadOptions,
-): Promise<MeasuredLoad & { warmupRequests: number }> {
-  const warmup =
-    options.warmupSeconds > 0 ? await phase(options, options.warmupSeconds) : undefined;
-  await options.afterWarmup?.();
-  return {
-    ...(await measure(options, options.durationSeconds)),
-    warmupRequests: warmup?.requests ?? 0,
-  };
 }
 
 export interface MeasuredLoad {
@@ -73,10 +31,26 @@ export interface MeasuredLoad {
   latencies: number[];
 }
 
+/** Warm-up (discarded), `afterWarmup`, then the measured phase. */
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  return (await runSlice(options)).result;
+}
+
+/** A fixed number of requests, as fast as `connections` allow (fills queues). */
+export async function runAmount(options: LoadOptions, amount: number): Promise<LoadResult> {
+  return (await measure(options, { amount })).result;
+}
+
+/** `runLoad` keeping every latency, so that slices taken in turns can be added up (`SlicedLoad`). */
+export async function runSlice(options: LoadOptions): Promise<MeasuredLoad> {
+  if (options.warmupSeconds > 0) await measure(options, { duration: options.warmupSeconds });
+  await options.afterWarmup?.();
+  return measure(options, { duration: options.durationSeconds });
+}
+
 async function measure(
   options: LoadOptions,
-  durationSeconds: number | undefined,
-  amount?: number,
+  run: { duration: number } | { amount: number },
 ): Promise<MeasuredLoad> {
   const latencies: number[] = [];
   let non2xx = 0;
@@ -84,17 +58,13 @@ async function measure(
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
-    ...(amount === undefined ? { duration: durationSeconds } : { amount }),
+    ...run,
     timeout: 30,
     requests: [
       {
         method: options.method,
         headers: options.headers,
-        setupRequest: (request) => ({
-          ...request,
-          path: path(),
-          ...(body ? { body: body() } : {}),
-        }),
+        setupRequest: (request) => ({ ...request, path, ...(body ? { body: body() } : {}) }),
       },
     ],
   });
@@ -104,42 +74,35 @@ async function measure(
   });
   const started = performance.now();
   const result = await instance;
-  const seconds = amount === undefined ? result.duration : (performance.now() - started) / 1000;
+  // A failed request means the scenario did not measure what it claims: it cannot run.
+  if (non2xx || result.errors) {
+    throw new Error(`${options.method} ${path}: ${non2xx} non-2xx, ${result.errors} errors`);
+  }
+  const seconds = 'duration' in run ? result.duration : (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { result: summarise(latencies, seconds, non2xx, result.errors), latencies };
+  return { result: summarise(latencies, seconds), latencies };
 }
 
-function summarise(sorted: number[], seconds: number, non2xx: number, errors: number): LoadResult {
-  return {
-    requests: sorted.length,
-    seconds,
-    rps: sorted.length / seconds,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted[sorted.length - 1] ?? NaN,
-    non2xx,
-    errors,
-  };
+function summarise(sorted: number[], seconds: number): LoadResult {
+  const [p50, p99] = [percentile(sorted, 50), percentile(sorted, 99)];
+  return { requests: sorted.length, seconds, rps: sorted.length / seconds, p50, p99 };
 }
 
 /** A measured phase made of slices (`runSlice`): requests, time and latencies added up. */
 export class SlicedLoad {
   private readonly latencies: number[] = [];
   private seconds = 0;
-  private non2xx = 0;
-  private errors = 0;
 
   add(slice: MeasuredLoad): void {
     this.latencies.push(...slice.latencies);
     this.seconds += slice.result.seconds;
-    this.non2xx += slice.result.non2xx;
-    this.errors += slice.result.errors;
   }
 
   result(): LoadResult {
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    return summarise(sorted, this.seconds, this.non2xx, this.errors);
+    return summarise(
+      [...this.latencies].sort((a, b) => a - b),
+      this.seconds,
+    );
   }
 }
 
@@ -157,8 +120,8 @@ export function median(values: number[]): number {
 }
 
 /**
- * Side `a` ÷ side `b` within each round that measured both (throughput and p99 latency), in round
- * order: how far they lie apart shows how much the shared machine moved the ratio within one run.
+ * Side `a` ÷ side `b` within each round that measured both (throughput and p99), in round order:
+ * how far they lie apart shows how much the shared machine moved the ratio within one run.
  */
 export function pairedRatios<Side extends string>(
   phases: { side: Side; round: number; load: Pick<LoadResult, 'rps' | 'p99'> }[],
