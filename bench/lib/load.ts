@@ -20,38 +20,28 @@ export interface LoadResult {
   requests: number;
   seconds: number;
   rps: number;
-  /** Milliseconds, exact (every response's latency kept, not a histogram bucket). */
+  /** Milliseconds, exact: every response's latency is kept (sorted), not a histogram bucket. */
   p50: number;
   p99: number;
-}
-
-export interface MeasuredLoad {
-  result: LoadResult;
-  /** Every response's latency, milliseconds, sorted. */
   latencies: number[];
 }
 
 /** Warm-up (discarded), `afterWarmup`, then the measured phase. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  return (await runSlice(options)).result;
-}
-
-/** A fixed number of requests, as fast as `connections` allow (fills queues). */
-export async function runAmount(options: LoadOptions, amount: number): Promise<LoadResult> {
-  return (await measure(options, { amount })).result;
-}
-
-/** `runLoad` keeping every latency, so that slices taken in turns can be added up (`SlicedLoad`). */
-export async function runSlice(options: LoadOptions): Promise<MeasuredLoad> {
   if (options.warmupSeconds > 0) await measure(options, { duration: options.warmupSeconds });
   await options.afterWarmup?.();
   return measure(options, { duration: options.durationSeconds });
 }
 
+/** A fixed number of requests, as fast as `connections` allow (fills queues). */
+export async function runAmount(options: LoadOptions, amount: number): Promise<LoadResult> {
+  return measure(options, { amount });
+}
+
 async function measure(
   options: LoadOptions,
   run: { duration: number } | { amount: number },
-): Promise<MeasuredLoad> {
+): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
   const { body, path } = options;
@@ -79,31 +69,22 @@ async function measure(
     throw new Error(`${options.method} ${path}: ${non2xx} non-2xx, ${result.errors} errors`);
   }
   const seconds = 'duration' in run ? result.duration : (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { result: summarise(latencies, seconds), latencies };
+  return summarise(latencies, seconds);
 }
 
-function summarise(sorted: number[], seconds: number): LoadResult {
+function summarise(latencies: number[], seconds: number): LoadResult {
+  const sorted = latencies.sort((a, b) => a - b);
   const [p50, p99] = [percentile(sorted, 50), percentile(sorted, 99)];
-  return { requests: sorted.length, seconds, rps: sorted.length / seconds, p50, p99 };
+  return { requests: sorted.length, seconds, rps: sorted.length / seconds, p50, p99, latencies };
 }
 
-/** A measured phase made of slices (`runSlice`): requests, time and latencies added up. */
-export class SlicedLoad {
-  private readonly latencies: number[] = [];
-  private seconds = 0;
-
-  add(slice: MeasuredLoad): void {
-    this.latencies.push(...slice.latencies);
-    this.seconds += slice.result.seconds;
-  }
-
-  result(): LoadResult {
-    return summarise(
-      [...this.latencies].sort((a, b) => a - b),
-      this.seconds,
-    );
-  }
+/** Slices of one measured phase taken in turns with other phases', added up into one. */
+export function combine(slices: LoadResult[]): LoadResult {
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0);
+  return summarise(
+    slices.flatMap((slice) => slice.latencies),
+    seconds,
+  );
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -117,24 +98,4 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/**
- * Side `a` ÷ side `b` within each round that measured both (throughput and p99), in round order:
- * how far they lie apart shows how much the shared machine moved the ratio within one run.
- */
-export function pairedRatios<Side extends string>(
-  phases: { side: Side; round: number; load: Pick<LoadResult, 'rps' | 'p99'> }[],
-  a: Side,
-  b: Side,
-): { round: number; rps: number; p99: number }[] {
-  const rounds = [...new Set(phases.map((p) => p.round))].sort((x, y) => x - y);
-  return rounds.flatMap((round) => {
-    const first = phases.find((p) => p.round === round && p.side === a);
-    const second = phases.find((p) => p.round === round && p.side === b);
-    if (!first || !second) return [];
-    return [
-      { round, rps: first.load.rps / second.load.rps, p99: first.load.p99 / second.load.p99 },
-    ];
-  });
 }

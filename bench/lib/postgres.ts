@@ -21,7 +21,7 @@ export async function withClient<T>(url: string, work: (client: pg.Client) => Pr
 export async function queryValue<T>(url: string, sql: string, values: unknown[] = []) {
   return withClient(url, async (c) => {
     const { rows } = await c.query<Record<string, T>>(sql, values);
-    return Object.values(rows[0])[0];
+    return Object.values(rows[0] ?? {})[0];
   });
 }
 
@@ -32,93 +32,108 @@ export async function queryValue<T>(url: string, sql: string, values: unknown[] 
  */
 export class BenchPostgres {
   private readonly databases: string[] = [];
-  private sequence = 0;
-  private readonly template = `brms_bench_${process.pid}_template`;
+  private readonly prefix = `brms_bench_${process.pid}`;
   /** Whether pg_stat_statements can be read (preloaded on the server). */
-  statements = false;
+  private statements = false;
 
   private constructor(
     readonly adminUrl: string,
     private readonly embedded?: EmbeddedServer,
-    private readonly dir?: string,
+    /** The embedded server's directory, removed after the run. */
+    readonly dir?: string,
   ) {}
 
   static async start(): Promise<BenchPostgres> {
     if (process.env.DATABASE_URL) return new BenchPostgres(process.env.DATABASE_URL);
     const dir = mkdtempSync(join(tmpdir(), 'brms-bench-pg-'));
     chmodSync(dir, 0o755); // PostgreSQL runs as the postgres user when we are root
-    let server = await startEmbeddedPostgres(join(dir, 'data'), { persistent: true });
+    const server = await startEmbeddedPostgres(join(dir, 'data'), { persistent: true });
     // pg_stat_statements must be preloaded, which takes a restart.
-    await withClient(server.url, (c) =>
-      c.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`),
+    await queryValue(
+      server.url,
+      `ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`,
     );
     await server.stop();
-    server = await startEmbeddedPostgres(join(dir, 'data'), { persistent: true });
-    return new BenchPostgres(server.url, server, dir);
+    const restarted = await startEmbeddedPostgres(join(dir, 'data'), { persistent: true });
+    return new BenchPostgres(restarted.url, restarted, dir);
   }
 
   /** Creates the template and has `migrate` install the schema in it (the service, at its start). */
   async prepareTemplate(migrate: (url: string) => Promise<void>): Promise<void> {
-    await withClient(this.adminUrl, (c) => c.query(`CREATE DATABASE ${this.template}`));
-    this.databases.push(this.template);
-    const url = this.url(this.template);
+    const url = await this.createDatabase('template');
     await migrate(url);
-    this.statements = await withClient(url, (c) =>
-      c
-        .query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
-        .then(() => c.query('SELECT 1 FROM pg_stat_statements LIMIT 1'))
-        .then(
-          () => true,
-          () => false,
-        ),
-    );
+    this.statements = await queryValue(url, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements')
+      .then(() => queryValue(url, 'SELECT count(*) FROM pg_stat_statements'))
+      .then(
+        () => true,
+        () => false,
+      );
   }
 
-  /** A fresh database copied from the template; returns its URL. */
+  /** A fresh database copied from the template (the template itself first); returns its URL. */
   async createDatabase(label: string): Promise<string> {
-    const name = `${this.template.replace(/template$/, '')}${++this.sequence}_${label}`;
-    await withClient(this.adminUrl, (c) =>
-      c.query(`CREATE DATABASE ${name} TEMPLATE ${this.template}`),
-    );
+    const name = `${this.prefix}_${this.databases.length}_${label}`;
+    const template = this.databases.length ? ` TEMPLATE ${this.databases[0]}` : '';
+    await queryValue(this.adminUrl, `CREATE DATABASE ${name}${template}`);
     this.databases.push(name);
-    return this.url(name);
+    const url = new URL(this.adminUrl);
+    url.pathname = `/${name}`;
+    return url.toString();
   }
 
-  /** Stops the embedded server and removes its files, or drops this run's databases. */
+  /** Stops the embedded server, or drops this run's databases. */
   async stop(): Promise<void> {
-    if (this.embedded) {
-      await this.embedded.stop();
-      return;
+    if (this.embedded) return this.embedded.stop();
+    for (const name of this.databases.reverse()) {
+      await queryValue(this.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
-    await withClient(this.adminUrl, async (c) => {
-      for (const name of this.databases.reverse()) {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      }
-    });
   }
 
-  get tempDir(): string | undefined {
-    return this.dir;
+  async resetStatements(url: string): Promise<void> {
+    if (!this.statements) return;
+    await queryValue(
+      url,
+      `SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)`,
+    );
   }
 
-  private url(database: string): string {
-    const parsed = new URL(this.adminUrl);
-    parsed.pathname = `/${database}`;
-    return parsed.toString();
+  /**
+   * Calls per request of the statements executed in this database since the reset, by shape;
+   * only those issued at least once per two requests (the request path, not start-up or health).
+   */
+  async hotStatements(url: string, requests: number): Promise<Map<string, number> | undefined> {
+    if (!this.statements) return undefined;
+    const { rows } = await withClient(url, (c) =>
+      c.query<{ query: string; calls: string }>(
+        `SELECT query, calls FROM pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND query NOT LIKE '%pg_stat_statements%'`,
+      ),
+    );
+    const perRequest = new Map<string, number>();
+    for (const { query, calls } of rows) {
+      const shape = statementShape(query.replace(/\s+/g, ' ').trim());
+      perRequest.set(shape, (perRequest.get(shape) ?? 0) + Number(calls) / requests);
+    }
+    return new Map([...perRequest].filter(([, n]) => n >= 0.5));
   }
 }
 
+export interface Owner {
+  organisationId: string;
+  userId: string;
+}
+
 /** Organisation with an active owner, straight into the database (as test/kit/auth.ts seedMember). */
-export async function seedOwner(url: string): Promise<{ organisationId: string; userId: string }> {
-  return withClient(url, async (c) => {
-    const { rows } = await c.query<{ organisation_id: string; user_id: string }>(
-      `WITH o AS (INSERT INTO organisations (name) VALUES ('Bench') RETURNING id),
-            u AS (INSERT INTO users (email) VALUES ('owner@bench.test') RETURNING id)
-       INSERT INTO organisation_members (organisation_id, user_id, type, status)
-       SELECT o.id, u.id, 'owner', 'active' FROM o, u RETURNING organisation_id, user_id`,
-    );
-    return { organisationId: rows[0].organisation_id, userId: rows[0].user_id };
-  });
+export async function seedOwner(url: string): Promise<Owner> {
+  const [organisationId, userId] = await queryValue<string[]>(
+    url,
+    `WITH o AS (INSERT INTO organisations (name) VALUES ('Bench') RETURNING id),
+          u AS (INSERT INTO users (email) VALUES ('owner@bench.test') RETURNING id)
+     INSERT INTO organisation_members (organisation_id, user_id, type, status)
+     SELECT o.id, u.id, 'owner', 'active' FROM o, u RETURNING ARRAY[organisation_id, user_id]`,
+  );
+  return { organisationId, userId };
 }
 
 /**
@@ -126,37 +141,9 @@ export async function seedOwner(url: string): Promise<{ organisationId: string; 
  * triggers lands in whichever phase runs next. Needs a superuser (or pg_checkpoint).
  */
 export async function checkpoint(url: string): Promise<void> {
-  await withClient(url, (c) => c.query('CHECKPOINT')).catch((error: unknown) => {
+  await queryValue(url, 'CHECKPOINT').catch((error: unknown) => {
     console.error(`CHECKPOINT before a measured phase failed (measuring anyway): ${String(error)}`);
   });
-}
-
-export async function resetStatements(url: string): Promise<void> {
-  await queryValue(
-    url,
-    `SELECT pg_stat_statements_reset(0, (SELECT oid FROM pg_database WHERE datname = current_database()), 0)`,
-  );
-}
-
-/**
- * Statements executed in this database since the last reset, by shape, with their calls per
- * request; only those issued at least once per two requests (the request path, not start-up).
- */
-export async function hotStatements(url: string, requests: number): Promise<Map<string, number>> {
-  const { rows } = await withClient(url, (c) =>
-    c.query<{ query: string; calls: string }>(
-      `SELECT query, calls FROM pg_stat_statements
-        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND query NOT LIKE '%pg_stat_statements%'`,
-    ),
-  );
-  const perRequest = new Map<string, number>();
-  for (const { query, calls } of rows) {
-    const shape = statementShape(query.replace(/\s+/g, ' ').trim());
-    perRequest.set(shape, (perRequest.get(shape) ?? 0) + Number(calls) / requests);
-  }
-  for (const [shape, n] of perRequest) if (n < 0.5) perRequest.delete(shape);
-  return perRequest;
 }
 
 /**

@@ -15,7 +15,7 @@ export class SmtpPeer {
   /** performance.now() of the first and the last accepted message since the last reset. */
   firstAt = 0;
   lastAt = 0;
-  /** The first message received, as sent: the drain's baseline sends the same bytes. */
+  /** The first message received since the last reset, as sent (the drain's baseline sends it). */
   sample: string | undefined;
 
   private readonly server = new SMTPServer({
@@ -53,8 +53,8 @@ export class SmtpPeer {
 
   reset(): void {
     this.counts.clear();
-    this.total = 0;
-    this.firstAt = this.lastAt = 0;
+    this.total = this.firstAt = this.lastAt = 0;
+    this.sample = undefined;
   }
 
   /** Recipients that got more than one message. */

@@ -32,27 +32,20 @@ export async function outboxDrain(ctx: BenchContext): Promise<ScenarioOutcome> {
   await runAmount(await inviteLoad(ctx, api, owner, 'drain'), count / 10).finally(() =>
     stop(ctx, api.process),
   );
-  const inState = (state: string) =>
-    queryValue<number>(db, `SELECT count(*)::int FROM invitations WHERE delivery_status = $1`, [
-      state,
-    ]);
+  const IN_STATE = 'SELECT count(*)::int FROM invitations WHERE delivery_status = $1';
+  const inState = (state: string) => queryValue<number>(db, IN_STATE, [state]);
   const queued = await inState('queued');
   if (queued !== count) throw new Error(`expected ${count} queued invitations, found ${queued}`);
 
   ctx.peer.reset();
-  ctx.peer.sample = undefined;
   await checkpoint(db);
   const worker = await start(ctx, 'drain-worker', db, {
     env: { MAIL_WORKER_ENABLED: 'true', MAIL_WORKER_CONCURRENCY: String(CONCURRENCY) },
   });
-  const service = await delivered(ctx, worker.process, 'drain', count, async () => {
-    await until(
-      async () => (await inState('sent')) === count,
-      `${count} invitations sent`,
-      60_000,
-      200,
-    );
-  }).finally(() => stop(ctx, worker.process));
+  const allSent = async () => (await inState('sent')) === count;
+  const service = await delivered(ctx, worker.process, 'drain', count, () =>
+    until(allSent, 'every invitation sent', 60_000, 200),
+  ).finally(() => stop(ctx, worker.process));
 
   // The baseline sends the worker's own message, rebuilt from its parts as the worker builds it.
   const sample = await simpleParser(ctx.peer.sample ?? '');
