@@ -19,7 +19,7 @@ const SLOW_MS = 500;
  */
 export async function mailOffRequestPath(ctx: BenchContext): Promise<ScenarioOutcome> {
   const phases: { delayMs: number; round: number; load: LoadResult; delivered: number }[] = [];
-  for (let round = 1; round <= Math.min(ctx.profile.rounds, 2); round++) {
+  for (let round = 1; round <= ctx.profile.rounds; round++) {
     for (const delayMs of round % 2 ? [0, SLOW_MS] : [SLOW_MS, 0]) {
       const db = await ctx.pg.createDatabase(`mail_${delayMs}_${round}`);
       const owner = await seedOwner(db);
