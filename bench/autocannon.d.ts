@@ -16,31 +16,12 @@ declare module 'autocannon' {
     duration?: number;
     amount?: number;
     timeout?: number;
-    method?: string;
-    headers?: Record<string, string>;
     requests?: AutocannonRequest[];
   }
 
-  interface Histogram {
-    average: number;
-    p50: number;
-    p99: number;
-    max: number;
-  }
-
-  interface AutocannonResult {
-    requests: Histogram & { total: number };
-    latency: Histogram;
-    duration: number;
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-  }
-
-  interface Instance extends EventEmitter, PromiseLike<AutocannonResult> {
+  interface Instance extends EventEmitter, PromiseLike<{ duration: number; errors: number }> {
     stop(): void;
   }
 
-  function autocannon(options: AutocannonOptions): Instance;
-  export default autocannon;
+  export default function autocannon(options: AutocannonOptions): Instance;
 }

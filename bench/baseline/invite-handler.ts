@@ -1,8 +1,9 @@
 /**
  * The handler of the invite-throughput baselines: `POST /api/users` as a plain `node:http` handler
- * on `pg`, no framework (served by server.ts; nest-floor.ts calls it from a bare NestJS route), doing exactly the database work the service does per request (the SQL
- * texts are the service's repositories' and rate-limiter-flexible's; pg-boss writes its own; the bench
- * compares both sides with pg_stat_statements after each run and says when they differ):
+ * on `pg`, no framework (served by server.ts), doing exactly the database work the service does
+ * per request (the SQL texts are the service's repositories' and rate-limiter-flexible's; pg-boss
+ * writes its own; the bench compares both sides with pg_stat_statements after each run and says
+ * when they differ):
  *
  *   guard     the membership lookup of InternalAuthGuard
  *   limits    rate-limiter-flexible's upsert into rate_limits (the per-organisation invitation
