@@ -1,9 +1,9 @@
 import { isExpired, pastExpirySql } from './invitation-expiry.js';
 
 describe('isExpired', () => {
-  const now = new Date('2030-01-08T00:00:00Z');
-  const past = new Date('2030-01-07T00:00:00Z');
-  const future = new Date('2030-01-09T00:00:00Z');
+  const now = new Date('2030-01-08T00:00:00.000Z');
+  const past = new Date('2030-01-07T00:00:00.000Z');
+  const future = new Date('2030-01-09T00:00:00.000Z');
 
   it('counts a pending invitation at or past its expiry, and one stored as expired', () => {
     expect(isExpired({ status: 'pending', expiresAt: past }, now)).toBe(true);
