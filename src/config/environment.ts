@@ -8,6 +8,7 @@ import {
   OneOf,
   Refused,
   RequiredInProduction,
+  RequiredWhenZero,
   ShorterThan,
   Text,
   Url,
@@ -97,6 +98,7 @@ export class Environment {
   SHUTDOWN_GRACE_PERIOD = ms('30s');
 
   @Url(['http', 'https'])
+  @RequiredWhenZero('PORT', 'links in emails must name the port the service really listens on')
   APP_URL?: string;
 
   @Variable(`be an absolute http(s) URL with ${TOKEN_PLACEHOLDER}`, acceptUrlTemplate)
