@@ -8,7 +8,7 @@ import {
   jobIdFor,
   jobOptions,
 } from '../src/invitations/delivery/invitation-outbox.js';
-import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../src/queue/job-queue.js';
+import { QUEUE_SCHEMA } from '../src/queue/job-queue.js';
 import { authHeader, seedMember } from './kit/auth.js';
 import { tokenHashIn, waitForMailQueueIdle } from './kit/mailbox.js';
 import { createTestApp } from './kit/test-app.js';
@@ -36,10 +36,10 @@ async function queueOnPgBoss10(
   config: AppConfig,
   invitations: { id: string; send_count: number }[],
 ): Promise<string> {
-  await query(`DROP SCHEMA ${MAIL_QUEUE_SCHEMA} CASCADE`);
+  await query(`DROP SCHEMA ${QUEUE_SCHEMA} CASCADE`);
   const boss = new PgBoss10({
     connectionString: databaseUrl(),
-    schema: MAIL_QUEUE_SCHEMA,
+    schema: QUEUE_SCHEMA,
     max: 1,
     supervise: false,
     schedule: false,
@@ -96,12 +96,10 @@ describe('upgrade from a pg-boss 10 mail queue', () => {
     );
     expect(invitations).toHaveLength(3);
     const retried = await queueOnPgBoss10(config, invitations);
-    expect(await query(`SELECT version FROM ${MAIL_QUEUE_SCHEMA}.version`)).toEqual([
-      { version: 24 },
-    ]);
+    expect(await query(`SELECT version FROM ${QUEUE_SCHEMA}.version`)).toEqual([{ version: 24 }]);
     expect(
       await query(
-        `SELECT state, count(*)::int AS n FROM ${MAIL_QUEUE_SCHEMA}.job WHERE name = $1
+        `SELECT state, count(*)::int AS n FROM ${QUEUE_SCHEMA}.job WHERE name = $1
           GROUP BY state ORDER BY state`,
         [INVITATION_EMAIL_QUEUE],
       ),
@@ -131,7 +129,7 @@ describe('upgrade from a pg-boss 10 mail queue', () => {
       ).toHaveLength(1);
       // The job that had failed once keeps only the attempts it had left.
       const [job] = await query<{ retry_limit: number }>(
-        `SELECT retry_limit FROM ${MAIL_QUEUE_SCHEMA}.job WHERE id = $1`,
+        `SELECT retry_limit FROM ${QUEUE_SCHEMA}.job WHERE id = $1`,
         [retried],
       );
       expect(job.retry_limit).toBe(config.mail.maxAttempts - 2);

@@ -3,11 +3,7 @@ import {
   INVITATION_EMAIL_QUEUE,
   type InvitationEmailJob,
 } from '../src/invitations/delivery/invitation-outbox.js';
-import {
-  QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA,
-  JobQueue,
-  type QueuedJob,
-} from '../src/queue/job-queue.js';
+import { QUEUE_SCHEMA, JobQueue, type QueuedJob } from '../src/queue/job-queue.js';
 
 type MailJob = QueuedJob<InvitationEmailJob>;
 import { createTestApp, type TestApp } from './kit/test-app.js';
@@ -29,7 +25,7 @@ describe('mail queue release', () => {
       await t.dataSource.query<
         { state: string; retry_count: number; retry_limit: number; started_on: Date | null }[]
       >(
-        `SELECT state, retry_count, retry_limit, started_on FROM ${MAIL_QUEUE_SCHEMA}.job WHERE id = $1`,
+        `SELECT state, retry_count, retry_limit, started_on FROM ${QUEUE_SCHEMA}.job WHERE id = $1`,
         [id],
       )
     )[0];
@@ -55,15 +51,11 @@ describe('mail queue release', () => {
 
     // As if this job had expired in the caller's hands and another worker had fetched it again
     // (pg-boss counts that fetch): the caller's release must leave the other worker's run alone.
-    await t.dataSource.query(`UPDATE ${MAIL_QUEUE_SCHEMA}.job SET retry_count = 1 WHERE id = $1`, [
-      id,
-    ]);
+    await t.dataSource.query(`UPDATE ${QUEUE_SCHEMA}.job SET retry_count = 1 WHERE id = $1`, [id]);
     await queue.release(INVITATION_EMAIL_QUEUE, [fetched], 0);
     expect(await stateOf(id)).toMatchObject({ state: 'active', retry_count: 1 });
 
-    await t.dataSource.query(`UPDATE ${MAIL_QUEUE_SCHEMA}.job SET retry_count = 0 WHERE id = $1`, [
-      id,
-    ]);
+    await t.dataSource.query(`UPDATE ${QUEUE_SCHEMA}.job SET retry_count = 0 WHERE id = $1`, [id]);
     await queue.release(INVITATION_EMAIL_QUEUE, [fetched], 0);
     expect(await stateOf(id)).toMatchObject({
       state: 'created',

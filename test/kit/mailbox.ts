@@ -9,7 +9,7 @@ import {
   INVITATION_EMAIL_DEAD_LETTER_QUEUE,
   INVITATION_EMAIL_QUEUE,
 } from '../../src/invitations/delivery/invitation-outbox.js';
-import { QUEUE_SCHEMA as MAIL_QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
+import { QUEUE_SCHEMA } from '../../src/queue/job-queue.js';
 import { until } from './until.js';
 
 /** One message the peer accepted. */
@@ -240,7 +240,7 @@ export function mailTestConfig(mailbox: Mailbox | undefined, env: RawEnv = {}): 
 /** Jobs of the mail queues not yet finished (created, waiting for a retry, or running). */
 export async function pendingMailJobs(dataSource: DataSource): Promise<number> {
   const [{ n }] = await dataSource.query<{ n: number }[]>(
-    `SELECT count(*)::int AS n FROM ${MAIL_QUEUE_SCHEMA}.job WHERE name = ANY($1) AND state < 'completed'`,
+    `SELECT count(*)::int AS n FROM ${QUEUE_SCHEMA}.job WHERE name = ANY($1) AND state < 'completed'`,
     [[INVITATION_EMAIL_QUEUE, INVITATION_EMAIL_DEAD_LETTER_QUEUE]],
   );
   return n;
