@@ -19,14 +19,6 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'abc' }, secret)).toThrow(/PORT/);
   });
 
-  it('asks for APP_URL when PORT=0, since the links in emails need the real port', () => {
-    expect(() => loadConfig({ PORT: '0' }, secret)).toThrow(
-      'APP_URL is required when PORT=0 (links in emails must name the port the service really listens on)',
-    );
-    const config = loadConfig({ PORT: '0', APP_URL: 'https://brms.example.com' }, secret);
-    expect(config.http.appUrl).toBe('https://brms.example.com');
-  });
-
   it('names a malformed DATABASE_URL', () => {
     expect(() => loadConfig({ DATABASE_URL: 'not a url' }, secret)).toThrow(/DATABASE_URL/);
   });

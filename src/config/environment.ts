@@ -8,7 +8,6 @@ import {
   OneOf,
   Refused,
   RequiredInProduction,
-  RequiredWhenZero,
   ShorterThan,
   Text,
   Url,
@@ -98,7 +97,6 @@ export class Environment {
   SHUTDOWN_GRACE_PERIOD = ms('30s');
 
   @Url(['http', 'https'])
-  @RequiredWhenZero('PORT', 'links in emails must name the port the service really listens on')
   APP_URL?: string;
 
   @Variable(`be an absolute http(s) URL with ${TOKEN_PLACEHOLDER}`, acceptUrlTemplate)

@@ -139,19 +139,6 @@ export function RequiredInProduction(why: string, unlessSet?: string): PropertyD
   });
 }
 
-/** Required when another variable is 0, whose default would be taken from it. */
-export function RequiredWhenZero(other: string, why: string): PropertyDecorator {
-  return ValidateBy({
-    name: 'requiredWhenZero',
-    validator: {
-      validate: (value, args) =>
-        value !== undefined || (args?.object as Record<string, unknown>)[other] !== 0,
-      defaultMessage: ({ property }: ValidationArguments) =>
-        `${property} is required when ${other}=0 (${why})`,
-    },
-  });
-}
-
 /** A duration that must stay below another one; skipped while either is itself invalid. */
 export function ShorterThan(other: string, why: string): PropertyDecorator {
   const limitOf = (args?: ValidationArguments) => (args?.object as Record<string, unknown>)[other];
