@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ProblemException } from '../errors/problem.js';
 import { DEFAULT_PER_PAGE, type ListInvitationsQueryDto } from './dto/invitation-list.dto.js';
-import { InvitationsRepository, type InvitationListRow } from './invitations.repository.js';
+import { InvitationListRepository, type InvitationListRow } from './invitation-list.repository.js';
 
 /** A page of listInvitations and where it lies in the whole list (GoRules' `paginate`). */
 export interface InvitationPage {
@@ -17,7 +17,7 @@ export interface InvitationPage {
 export class InvitationsQueryService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly invitations: InvitationsRepository,
+    private readonly invitations: InvitationListRepository,
   ) {}
 
   /**

@@ -10,7 +10,7 @@ import {
 } from '../../organisations/organisation-member.entity.js';
 import type { DeliveryStatus } from '../invitation.entity.js';
 import { DELIVERY_STATUSES } from '../invitation.entity.js';
-import type { InvitationListRow } from '../invitations.repository.js';
+import type { InvitationListRow } from '../invitation-list.repository.js';
 
 /**
  * GoRules' statuses. A revoked invitation is not listed, and one past its expiry stays `pending`
