@@ -5,6 +5,8 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 export interface PageRequest {
   limit?: number;
   cursor?: string;
+  /** Rows to skip first, for numbered pages (`page`/`perPage`); deep pages are cheaper by cursor. */
+  offset?: number;
 }
 
 /** A row of a keyset-paginated table: its id and `created_at::text` (the cursor's exact key). */
@@ -23,9 +25,11 @@ export class KeysetPage {
   readonly values: unknown[] = [];
   private readonly conditions: string[] = [];
   private readonly limit: number;
+  private readonly offset: number;
 
   constructor(request: PageRequest) {
     this.limit = request.limit ?? DEFAULT_PAGE_SIZE;
+    this.offset = request.offset ?? 0;
     if (request.cursor) {
       const cursor = decodeCursor(request.cursor);
       this.where(
@@ -44,9 +48,13 @@ export class KeysetPage {
     return this;
   }
 
-  /** WHERE, ORDER BY and LIMIT (one row more than the page, to know whether another follows). */
+  /**
+   * WHERE, ORDER BY, LIMIT (one row more than the page, to know whether another follows) and the
+   * OFFSET when there is one.
+   */
   tail(): string {
-    const order = `ORDER BY created_at DESC, id DESC LIMIT ${this.param(this.limit + 1)}`;
+    let order = `ORDER BY created_at DESC, id DESC LIMIT ${this.param(this.limit + 1)}`;
+    if (this.offset > 0) order += ` OFFSET ${this.param(this.offset)}`;
     return this.conditions.length > 0 ? `WHERE ${this.conditions.join(' AND ')} ${order}` : order;
   }
 

@@ -2,6 +2,7 @@ import { Initial1795660028275 } from './migrations/1795660028275-Initial.js';
 import { MailDelivery1795660794544 } from './migrations/1795660794544-MailDelivery.js';
 import { RateLimits1795660905258 } from './migrations/1795660905258-RateLimits.js';
 import { UserNames1796430597410 } from './migrations/1796430597410-UserNames.js';
+import { InvitationCounts1796460000000 } from './migrations/1796460000000-InvitationCounts.js';
 
 /** Every migration, in order. `npm run migration:generate` adds a file; add its class here. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   MailDelivery1795660794544,
   RateLimits1795660905258,
   UserNames1796430597410,
+  InvitationCounts1796460000000,
 ];

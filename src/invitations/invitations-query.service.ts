@@ -1,20 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Clock } from '../common/clock.js';
-import type { PageRequest } from '../common/keyset-page.js';
-import type { ListStatus } from './dto/invitation-list.dto.js';
-import { InvitationsRepository, type InvitationRow } from './invitations.repository.js';
+import { ProblemException } from '../errors/problem.js';
+import { DEFAULT_PER_PAGE, type ListInvitationsQueryDto } from './dto/invitation-list.dto.js';
+import { InvitationListRepository, type InvitationListRow } from './invitation-list.repository.js';
 
+/** A page of listInvitations and where it lies in the whole list (GoRules' `paginate`). */
 export interface InvitationPage {
-  rows: InvitationRow[];
+  rows: InvitationListRow[];
+  paginate: { current: number; from: number; to: number; total: number; pageSize: number };
   nextCursor: string | null;
-  now: Date;
-}
-
-export interface ListOptions extends PageRequest {
-  search?: string;
-  status?: ListStatus;
 }
 
 /** Reads invitations of one organisation; every query walks invitations_org_created_idx. */
@@ -22,14 +17,40 @@ export interface ListOptions extends PageRequest {
 export class InvitationsQueryService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly invitations: InvitationsRepository,
-    private readonly clock: Clock,
+    private readonly invitations: InvitationListRepository,
   ) {}
 
-  /** Newest first, a page at a time (see KeysetPage). */
-  async list(organisationId: string, options: ListOptions): Promise<InvitationPage> {
-    const now = this.clock.now();
-    const page = await this.invitations.page(this.dataSource.manager, organisationId, options, now);
-    return { ...page, now };
+  /**
+   * Newest first, by page number (`page`, `perPage`) or, for deep pages, after a keyset `cursor`
+   * (then `page` is derived, and giving it too is refused: the two could disagree).
+   */
+  async list(organisationId: string, query: ListInvitationsQueryDto): Promise<InvitationPage> {
+    if (query.cursor !== undefined && query.page !== undefined) {
+      throw new ProblemException(400, {
+        detail: 'page and cursor cannot be combined',
+        errors: [{ path: 'page', message: 'must be left out when cursor is given' }],
+      });
+    }
+    const perPage = query.perPage ?? DEFAULT_PER_PAGE;
+    const page = query.page ?? 1;
+    const list = await this.invitations.list(this.dataSource.manager, organisationId, {
+      status: query.status,
+      search: query.search,
+      limit: perPage,
+      cursor: query.cursor,
+      offset: query.cursor === undefined ? (page - 1) * perPage : undefined,
+    });
+    const count = list.rows.length;
+    return {
+      rows: list.rows,
+      paginate: {
+        current: Math.floor(list.before / perPage) + 1,
+        from: count > 0 ? list.before + 1 : 0,
+        to: count > 0 ? list.before + count : 0,
+        total: list.total,
+        pageSize: perPage,
+      },
+      nextCursor: list.nextCursor,
+    };
   }
 }

@@ -7,7 +7,7 @@ import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import { RateLimit } from '../rate-limit/rate-limit.guard.js';
 import { AcceptInvitationDto } from './dto/accept-invitation.dto.js';
 import {
-  InvitationPageDto,
+  InvitationListDto,
   ListInvitationsQueryDto,
   toInvitationListItemDto,
 } from './dto/invitation-list.dto.js';
@@ -29,17 +29,19 @@ export class InvitationsController {
   @ApiOperation({
     operationId: 'listInvitations',
     summary: 'List invitations',
-    description: "Lists the organisation's invitations, newest first, a page at a time.",
+    description:
+      'Retrieve a paginated list of invitations for the organisation with optional filtering by search term and status.',
   })
-  @ApiOkResponse({ type: InvitationPageDto, description: 'A page of invitations' })
+  @ApiOkResponse({ type: InvitationListDto, description: 'Paginated list of invitations' })
   @ApiProblemResponses(400)
   async listInvitations(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListInvitationsQueryDto,
-  ): Promise<InvitationPageDto> {
+  ): Promise<InvitationListDto> {
     const page = await this.query.list(principal.organisationId, query);
     return {
-      items: page.rows.map((row) => toInvitationListItemDto(row, page.now)),
+      results: page.rows.map(toInvitationListItemDto),
+      paginate: page.paginate,
       nextCursor: page.nextCursor,
     };
   }

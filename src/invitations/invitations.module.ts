@@ -9,6 +9,7 @@ import { InvitationEmailRenderer } from './delivery/invitation-email.renderer.js
 import { InvitationEmailWorker } from './delivery/invitation-email.worker.js';
 import { InvitationOutbox } from './delivery/invitation-outbox.js';
 import { InvitationAcceptanceService } from './invitation-acceptance.service.js';
+import { InvitationListRepository } from './invitation-list.repository.js';
 import { InvitationsRepository } from './invitations.repository.js';
 import { InvitationsController } from './invitations.controller.js';
 import { UserInvitationsController } from './user-invitations.controller.js';
@@ -23,6 +24,7 @@ const parseAcceptForm = express.urlencoded({ extended: false, limit: '2kb', para
   controllers: [UserInvitationsController, InvitationsController, AcceptPageController],
   providers: [
     InvitationsRepository,
+    InvitationListRepository,
     InvitationsService,
     InvitationsQueryService,
     InvitationAcceptanceService,

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { KeysetPage, type KeyedRow, type PageRequest } from '../common/keyset-page.js';
 import { rowsOf } from '../database/statements.js';
 import { fullNameSql } from '../users/users.repository.js';
 import type { Invitation } from './invitation.entity.js';
@@ -134,48 +133,6 @@ export class InvitationsRepository {
       [organisationId, userId],
     );
     return rows.length > 0;
-  }
-
-  /** One organisation's invitations, newest first; `status` as clients see it (see isExpired). */
-  async page(
-    db: EntityManager,
-    organisationId: string,
-    filter: PageRequest & { status?: InvitationRow['status']; search?: string },
-    now: Date,
-  ): Promise<{ rows: (InvitationRow & KeyedRow)[]; nextCursor: string | null }> {
-    const page = new KeysetPage(filter);
-    page.where(`organisation_id = ${page.param(organisationId)}`);
-    switch (filter.status) {
-      case 'pending':
-        page.where(`status = 'pending' AND NOT ${pastExpirySql('', page.param(now))}`);
-        break;
-      case 'expired':
-        page.where(
-          `(status = 'expired' OR (status = 'pending' AND ${pastExpirySql('', page.param(now))}))`,
-        );
-        break;
-      case 'accepted':
-      case 'revoked':
-        page.where(`status = ${page.param(filter.status)}`);
-        break;
-      case undefined:
-        break;
-    }
-    if (filter.search) {
-      const escaped = filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-      page.where(`email LIKE ${page.param(`%${escaped}%`)}`);
-    }
-    const tail = page.tail();
-    const rows = await rowsOf<InvitationRow & KeyedRow>(
-      db,
-      `SELECT id, email, status, user_id AS "userId", created_at AS "createdAt",
-              created_at::text AS "createdKey", expires_at AS "expiresAt",
-              delivery_status AS "deliveryStatus", last_sent_at AS "lastSentAt",
-              invited_by AS "invitedBy", accepted_at AS "acceptedAt"
-         FROM invitations ${tail}`,
-      page.values,
-    );
-    return page.page(rows);
   }
 
   /** The invitation a token opens (by its hash), with what the accept page names. */
