@@ -5,9 +5,8 @@ import { authHeader, seedMember, type Member } from './kit/auth.js';
 import { configWith } from './kit/config.js';
 import { TestClock } from './kit/clock.js';
 import { expectToMatchReference, referenceResponseValidator } from './kit/contract.js';
-import { acceptLinkIn, tokenHashIn } from './kit/mailbox.js';
+import { acceptLinkIn, deliveredToken } from './kit/mailbox.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
-import { until } from './kit/until.js';
 
 const DAY = 24 * 3600 * 1000;
 const START = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -40,24 +39,8 @@ describe('invitation lifecycle', () => {
         .expect(200)
     ).body[0] as { id: string; userId: string; email: string };
 
-  /**
-   * The token of the invitation's current email, once the worker has sent it: the one email to
-   * that address whose link the invitation's stored hash opens.
-   */
-  const deliver = async (inv: { id: string; email: string }) => {
-    let stored: string | null = null;
-    await until(async () => {
-      const [row] = await t.dataSource.query<{ status: string; token_hash: string }[]>(
-        `SELECT delivery_status AS status, token_hash FROM invitations WHERE id = $1`,
-        [inv.id],
-      );
-      stored = row.status === 'sent' ? row.token_hash : null;
-      return stored;
-    });
-    const email = t.mailbox!.messagesTo(inv.email).find((e) => tokenHashIn(e) === stored);
-    if (!email) throw new Error(`no email to ${inv.email} holds the stored token`);
-    return acceptLinkIn(email).token;
-  };
+  const deliver = (inv: { id: string; email: string }) =>
+    deliveredToken(t.dataSource, t.mailbox!, inv);
 
   const accept = (token: string) => http().post('/api/invitations/accept').send({ token });
 

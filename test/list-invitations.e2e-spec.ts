@@ -3,10 +3,9 @@ import request from 'supertest';
 import { parse } from 'yaml';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
-import { acceptLinkIn, tokenHashIn } from './kit/mailbox.js';
+import { deliveredToken } from './kit/mailbox.js';
 import { ajv, expectToMatchReference } from './kit/contract.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
-import { until } from './kit/until.js';
 
 const DAY = 24 * 3600 * 1000;
 const START = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -89,21 +88,8 @@ describe('GET /api/invitations (listInvitations, GoRules-exact)', () => {
     return res.body;
   };
 
-  /** The token of the invitation's email, once the mail worker has sent it. */
-  const deliver = async (inv: { id: string; email: string }) => {
-    let stored: string | null = null;
-    await until(async () => {
-      const [row] = await t.dataSource.query<{ status: string; token_hash: string }[]>(
-        `SELECT delivery_status AS status, token_hash FROM invitations WHERE id = $1`,
-        [inv.id],
-      );
-      stored = row.status === 'sent' ? row.token_hash : null;
-      return stored;
-    });
-    const email = t.mailbox!.messagesTo(inv.email).find((e) => tokenHashIn(e) === stored);
-    if (!email) throw new Error(`no email to ${inv.email} holds the stored token`);
-    return acceptLinkIn(email).token;
-  };
+  const deliver = (inv: { id: string; email: string }) =>
+    deliveredToken(t.dataSource, t.mailbox!, inv);
 
   it('answers GoRules’ item: createdBy, user and organisation, plus the delivery state', async () => {
     const inv = await invite('listed@example.com');

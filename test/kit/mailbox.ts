@@ -216,6 +216,29 @@ export function tokenHashIn(email: ReceivedEmail): string {
 }
 
 /**
+ * The token of the invitation's current email, once the mail worker has sent it: the one email to
+ * that address whose link the invitation's stored hash opens.
+ */
+export async function deliveredToken(
+  dataSource: DataSource,
+  mailbox: Mailbox,
+  invitation: { id: string; email: string },
+): Promise<string> {
+  let stored: string | null = null;
+  await until(async () => {
+    const [row] = await dataSource.query<{ status: string; token_hash: string }[]>(
+      `SELECT delivery_status AS status, token_hash FROM invitations WHERE id = $1`,
+      [invitation.id],
+    );
+    stored = row.status === 'sent' ? row.token_hash : null;
+    return stored;
+  });
+  const email = mailbox.messagesTo(invitation.email).find((e) => tokenHashIn(e) === stored);
+  if (!email) throw new Error(`no email to ${invitation.email} holds the stored token`);
+  return acceptLinkIn(email).token;
+}
+
+/**
  * The app configuration for a test that exercises mail: the environment the test kit set, pointed
  * at `mailbox`, with the worker on, quick polling and quick retries. `env` overrides any variable:
  * `override: (b) => b.overrideProvider(AppConfig).useValue(mailTestConfig(mailbox))`.
