@@ -112,6 +112,7 @@ const PROBLEM_RESPONSES = {
         'This organisation has no pending invitation for that user',
       ),
       unknownInvitationLink: example(404, 'about:blank', 'This invitation link is not valid'),
+      unknownAuditLog: example(404, 'about:blank', 'No such audit log entry'),
     },
   },
   409: {
