@@ -20,6 +20,7 @@ import {
 } from './lib/context.js';
 import { BenchPostgres, queryValue } from './lib/postgres.js';
 import { SmtpPeer } from './lib/smtp-peer.js';
+import { auditLogAtScale } from './scenarios/audit-log.js';
 import { outboxDrain } from './scenarios/drain.js';
 import { inviteThroughput, type InviteOutcome } from './scenarios/invite.js';
 import { listingAtScale } from './scenarios/listing.js';
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
   await run(3, 'outbox drain', () => outboxDrain(ctx));
   await run(4, 'listing at scale', () => listingAtScale(ctx));
   await run(5, 'memory and start-up', () => memoryAndStartup(ctx, invite?.peakRssMb));
+  await run(6, 'audit log at scale', () => auditLogAtScale(ctx));
 
   const errors = outcomes.filter((o) => o.error);
   const lines = [

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
@@ -60,6 +60,23 @@ export class NodeProcess {
     const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
     const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
+  }
+
+  /** The resident set now (Linux), in MB. */
+  rssMb(): number | undefined {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  }
+
+  /** Starts the high-water mark of peakRssMb afresh (Linux clear_refs); false where refused. */
+  resetPeakRss(): boolean {
+    try {
+      writeFileSync(`/proc/${this.child.pid}/clear_refs`, '5');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** SIGTERM, then SIGKILL after `graceMs`. */

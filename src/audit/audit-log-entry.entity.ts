@@ -36,6 +36,8 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 @Entity({ name: 'audit_log' })
 // The default order of listAuditLogs (newest first, id as tie-break), read backwards.
 @Index('audit_log_org_created_idx', ['organisationId', 'createdAt', 'id'])
+// The same order for one user's entries (the userId filter), and their count.
+@Index('audit_log_org_actor_created_idx', ['organisationId', 'actorId', 'createdAt', 'id'])
 export class AuditLogEntry {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
