@@ -90,8 +90,8 @@ export class AuditLogQueryService {
    * Writes every matching entry to `out` as CSV while it is read: a cursor feeds the rows in
    * batches, and each waits until `out` has taken the previous ones, so memory stays flat. The
    * first row is read before `begin` is called and anything is written: a query that fails is
-   * still answered with a problem. A client that goes away ends the read. The connection is held
-   * for the export's duration and then released.
+   * still answered with a problem. A client that goes away ends the read. The connection (and
+   * the transaction's snapshot) is held for the export's duration and then released.
    */
   async export(
     organisationId: string,
@@ -100,7 +100,12 @@ export class AuditLogQueryService {
     begin: () => void,
   ): Promise<void> {
     const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
     try {
+      // One statement reads it all, a batch per fetch, for as long as the client takes: the
+      // statement timeout that bounds the API's other statements would cut it off midway.
+      await runner.startTransaction();
+      await runner.query('SET LOCAL statement_timeout = 0');
       const rows = await this.auditLog.stream(runner, auditLogFilter(organisationId, query));
       const iterator = rows[Symbol.asyncIterator]() as AsyncIterator<unknown>;
       const first = await iterator.next();
@@ -116,6 +121,8 @@ export class AuditLogQueryService {
         out,
       );
     } finally {
+      // Read-only: ending it either way releases the snapshot; rollback also after a failure.
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       await runner.release();
     }
   }

@@ -1,0 +1,71 @@
+import { get, type IncomingMessage } from 'node:http';
+import { parse } from 'csv-parse/sync';
+import { authHeader, seedMember, type Member } from './kit/auth.js';
+import { createTestApp, type TestApp } from './kit/test-app.js';
+
+const ROWS = 3000;
+
+/** GET the export and read it slowly: a pause after the first chunk, then the rest. */
+function slowExport(t: TestApp, authorization: string, pauseMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get(
+      `${t.url}/api/audit-logs/export`,
+      { headers: { authorization } },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let paused = false;
+        res.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          if (!paused) {
+            paused = true;
+            res.pause();
+            setTimeout(() => res.resume(), pauseMs);
+          }
+        });
+        res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        res.on('error', reject);
+      },
+    ).on('error', reject);
+  });
+}
+
+/** The export is one statement read as the client takes it: neither a slow client nor size cuts it short. */
+describe('exportAuditLogs with a slow client', () => {
+  let t: TestApp;
+  let owner: Member;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { DATABASE_STATEMENT_TIMEOUT: '300ms' } });
+    owner = await seedMember(t.dataSource, { email: 'owner@export-slow.test' });
+    // Big enough rows that the export outgrows the socket buffers and waits for the client.
+    await t.dataSource.transaction(async (tx) => {
+      await tx.query('SET LOCAL statement_timeout = 0');
+      await tx.query(
+        `INSERT INTO audit_log (organisation_id, actor_id, type, action, data, created_at)
+       SELECT $1, $2, 'user', 'invitation.created', jsonb_build_object('pad', repeat('x', 2000)),
+              now() - g * interval '1 second'
+         FROM generate_series(1, $3::int) AS g`,
+        [owner.organisationId, owner.userId, ROWS],
+      );
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('delivers every entry though the client pauses longer than the statement timeout', async () => {
+    const csv = await slowExport(t, await authHeader(owner), 1500);
+    const records = parse<{ id: string }>(csv, { columns: true });
+    expect(records).toHaveLength(ROWS);
+    expect(new Set(records.map((r) => r.id)).size).toBe(ROWS);
+  });
+
+  it('gives its connection back afterwards: the pool still serves', async () => {
+    for (let i = 0; i < 3; i++) await slowExport(t, await authHeader(owner), 10);
+    const [{ n }] = await t.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND state LIKE 'idle in transaction%'`,
+    );
+    expect(n).toBe(0);
+  });
+});
