@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import QueryStream from 'pg-query-stream';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { rowsOf } from '../database/statements.js';
 import type { AuditAction, AuditType } from './audit-log-entry.entity.js';
@@ -187,16 +189,17 @@ export class AuditLogRepository {
   /**
    * Every matching entry, with its data, read through a cursor (pg-query-stream) a batch at a
    * time as the consumer asks: memory stays flat whatever the number. The query runner is the
-   * caller's, released by it when the stream ends or fails.
+   * caller's, connected, and released by it when the stream ends or fails.
    */
-  stream(runner: QueryRunner, filter: AuditLogFilter): Promise<Readable> {
+  async stream(runner: QueryRunner, filter: AuditLogFilter): Promise<Readable> {
     const { values, param } = parameters();
-    return runner.stream(
-      `SELECT ${ROW_COLUMNS}, a.data
+    const text = `SELECT ${ROW_COLUMNS}, a.data
          FROM audit_log AS a LEFT JOIN users AS u ON u.id = a.actor_id
         WHERE ${conditions(filter, param, 'a.')}
-        ${order(filter, 'a.')}`,
-      values,
-    );
+        ${order(filter, 'a.')}`;
+    // TypeORM's own stream() fetches 100 rows a round trip; a thousand cost a tenth of the trips
+    // and still hold only a thousand rows at most.
+    const client = (await runner.connect()) as PoolClient;
+    return client.query(new QueryStream(text, values, { batchSize: 1000, highWaterMark: 1000 }));
   }
 }
