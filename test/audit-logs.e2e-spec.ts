@@ -298,6 +298,8 @@ describe("GoRules' Audit log operations", () => {
       // An offset is honoured; a date-time without one is UTC.
       const offset = await listed({ toDate: '2026-01-31T01:00:00+01:00', sort: 'ASC' });
       expect(offset.ids).toEqual(ids.slice(0, 2));
+      const compact = await listed({ toDate: '2026-01-31T01:00:00+0100', sort: 'ASC' });
+      expect(compact.ids).toEqual(ids.slice(0, 2));
       const noOffset = await listed({ fromDate: '2026-02-01T00:00:00', sort: 'ASC' });
       expect(noOffset.ids).toEqual(ids.slice(4));
     });
@@ -344,6 +346,8 @@ describe("GoRules' Audit log operations", () => {
       ['fromDate', { fromDate: 'yesterday' }],
       ['fromDate', { fromDate: '2026-W05' }],
       ['toDate', { toDate: '2026-02-30' }],
+      ['toDate', { toDate: '2026-01-31T12:00:00+01' }],
+      ['fromDate', { fromDate: '0000-01-01' }],
       ['userId', { userId: 'alice' }],
       ['projectId', { projectId: '42' }],
     ])('refuses a bad %s with 400 naming it: %j', async (field, query) => {

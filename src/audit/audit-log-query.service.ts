@@ -24,7 +24,7 @@ const DAY_MS = 86_400_000;
 
 /** A validated fromDate/toDate as an instant; a date-time without an offset is UTC. */
 function instant(value: string): Date {
-  const offset = /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(value.slice(10));
+  const offset = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.slice(10));
   return new Date(DATE_ONLY.test(value) || offset ? value : `${value}Z`);
 }
 

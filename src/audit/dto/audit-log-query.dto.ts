@@ -16,11 +16,12 @@ export const SORT_DIRECTIONS = ['ASC', 'DESC'] as const;
 export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 
 /**
- * A calendar date or a date-time, the forms PostgreSQL and Date read alike (ISO 8601's week and
- * ordinal dates are not accepted). A date-time without an offset is UTC.
+ * A calendar date or a date-time, in the forms Date and PostgreSQL both read (not ISO 8601's week
+ * or ordinal dates, not an hour-only offset, no year before 1000). A date-time without an offset
+ * is UTC.
  */
 const DATE_OR_DATE_TIME =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+  /^[1-9]\d{3}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 const DATE_MESSAGE = (field: string) =>
   `${field} must be a date (2026-01-31) or a date-time (2026-01-31T12:00:00Z)`;
 
