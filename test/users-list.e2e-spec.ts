@@ -1,22 +1,9 @@
-import { readFileSync } from 'node:fs';
-import request from 'supertest';
-import { parse } from 'yaml';
 import { userSearchSql } from '../src/users/users.repository.js';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
-import { ajv, expectToMatchReference } from './kit/contract.js';
+import { gorulesClient } from './kit/gorules-client.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
-type Schemas = {
-  paths: Record<
-    string,
-    Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>
-  >;
-};
-/** GoRules' listUsers response, from the second reference: what a GoRules client expects. */
-const gorules = parse(readFileSync('openapi/gorules-reference.yaml', 'utf8')) as Schemas;
-const listSchema = ajv.compile(
-  gorules.paths['/api/users'].get.responses['200'].content['application/json'].schema,
-);
+type ListQuery = { isService?: string; search?: string; page?: number; perPage?: number };
 
 interface User {
   id: string;
@@ -68,22 +55,20 @@ describe('GET /api/users (listUsers, GoRules-exact)', () => {
     await t?.close();
   });
 
-  const list = async (query: Record<string, string | number> = {}, authorization = auth) => {
-    const res = await request(t.server)
-      .get('/api/users')
-      .query(query)
-      .set('Authorization', authorization)
-      .expect(200);
-    expectToMatchReference(listSchema, res.body);
-    return res.body as Page;
+  /** listUsers through the GoRules client, which checks the answer against GoRules' schema. */
+  const answer = async (query: ListQuery = {}, authorization = auth) =>
+    gorulesClient(t.url, authorization).GET('/api/users', { params: { query } });
+  const list = async (query: ListQuery = {}, authorization = auth) => {
+    const { response, data } = await answer(query, authorization);
+    expect(response.status).toBe(200);
+    return data as Page;
   };
 
   it("lists the organisation's members, invitees included, newest first, as GoRules' User", async () => {
-    await request(t.server)
-      .post('/api/users')
-      .set('Authorization', auth)
-      .send({ emails: ['invitee@users.test'] })
-      .expect(200);
+    const invited = await gorulesClient(t.url, auth).POST('/api/users', {
+      body: { emails: ['invitee@users.test'] },
+    });
+    expect(invited.response.status).toBe(200);
     const page = await list();
     expect(page.results.map((u) => u.email)).toEqual([
       'invitee@users.test',
@@ -135,11 +120,10 @@ describe('GET /api/users (listUsers, GoRules-exact)', () => {
   });
 
   it('filters by isService, with the total of that kind', async () => {
-    await request(t.server)
-      .post('/api/users/service')
-      .set('Authorization', auth)
-      .send({ email: 'robot@users.test' })
-      .expect(200);
+    const created = await gorulesClient(t.url, auth).POST('/api/users/service', {
+      body: { email: 'robot@users.test' },
+    });
+    expect(created.response.status).toBe(200);
     const services = await list({ isService: 'true' });
     expect(services.results.map((u) => [u.email, u.isService])).toEqual([
       ['robot@users.test', true],
@@ -167,17 +151,16 @@ describe('GET /api/users (listUsers, GoRules-exact)', () => {
         )
       )[0].n;
     const before = (await list()).paginate.total;
-    await request(t.server)
-      .post('/api/users')
-      .set('Authorization', auth)
-      .send({ emails: ['one@users.test', 'two@users.test'] })
-      .expect(200);
+    const invited = await gorulesClient(t.url, auth).POST('/api/users', {
+      body: { emails: ['one@users.test', 'two@users.test'] },
+    });
+    expect(invited.response.status).toBe(200);
     expect((await list()).paginate.total).toBe(before + 2);
     const invitee = (await list({ search: 'one@users' })).results[0];
-    await request(t.server)
-      .delete(`/api/users/${invitee.id}/invitation`)
-      .set('Authorization', auth)
-      .expect(204);
+    const revoked = await gorulesClient(t.url, auth).DELETE('/api/users/{userId}/invitation', {
+      params: { path: { userId: invitee.id } },
+    });
+    expect(revoked.response.ok).toBe(true);
     expect((await list()).paginate.total).toBe(before + 1);
     expect(await kept()).toBe(await actual());
   });
@@ -195,23 +178,20 @@ describe('GET /api/users (listUsers, GoRules-exact)', () => {
   });
 
   it('refuses bad queries with a 400 naming the parameter', async () => {
-    const cases: [Record<string, string>, string][] = [
-      [{ perPage: '101' }, 'perPage'],
-      [{ perPage: '0' }, 'perPage'],
-      [{ page: '0' }, 'page'],
-      [{ page: '1.5' }, 'page'],
+    const cases: [ListQuery, string][] = [
+      [{ perPage: 101 }, 'perPage'],
+      [{ perPage: 0 }, 'perPage'],
+      [{ page: 0 }, 'page'],
+      [{ page: 1.5 }, 'page'],
       [{ isService: 'yes' }, 'isService'],
       [{ search: 'x'.repeat(255) }, 'search'],
       [{ search: 'a\u0001b' }, 'search'],
     ];
     for (const [query, field] of cases) {
-      const res = await request(t.server)
-        .get('/api/users')
-        .query(query)
-        .set('Authorization', auth)
-        .expect(400);
-      expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(field);
+      const { response, error } = await answer(query);
+      expect(response.status).toBe(400);
+      const problem = error as unknown as { errors: { path: string }[] };
+      expect(problem.errors.map((e) => e.path)).toContain(field);
     }
   });
 
@@ -219,11 +199,11 @@ describe('GET /api/users (listUsers, GoRules-exact)', () => {
     const admin = { ...owner, userId: (await list({ search: 'ada@' })).results[0].id };
     await list({}, await authHeader(admin));
     const member = { ...owner, userId: (await list({ search: 'grace@' })).results[0].id };
-    const res = await request(t.server)
-      .get('/api/users')
-      .set('Authorization', await authHeader(member))
-      .expect(403);
-    expect(res.body.detail).toBe('Your role in this organisation does not allow this action');
-    await request(t.server).get('/api/users').expect(401);
+    const refused = await answer({}, await authHeader(member));
+    expect(refused.response.status).toBe(403);
+    expect((refused.error as unknown as { detail: string }).detail).toBe(
+      'Your role in this organisation does not allow this action',
+    );
+    expect((await gorulesClient(t.url).GET('/api/users')).response.status).toBe(401);
   });
 });

@@ -1,22 +1,7 @@
-import { readFileSync } from 'node:fs';
-import request from 'supertest';
-import { parse } from 'yaml';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
-import { ajv, expectToMatchReference } from './kit/contract.js';
+import { gorulesClient } from './kit/gorules-client.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 import { until } from './kit/until.js';
-
-type Schemas = {
-  paths: Record<
-    string,
-    Record<string, { responses: Record<string, { content: Record<string, { schema: object }> }> }>
-  >;
-};
-const gorules = parse(readFileSync('openapi/gorules-reference.yaml', 'utf8')) as Schemas;
-/** GoRules' updateUser response: what a GoRules client expects. */
-const userSchema = ajv.compile(
-  gorules.paths['/api/users/{userId}'].put.responses['200'].content['application/json'].schema,
-);
 
 interface Problem {
   status: number;
@@ -56,23 +41,27 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     };
   }
 
-  const put = async (caller: Member, userId: string, body: object) =>
-    request(t.server)
-      .put(`/api/users/${userId}`)
-      .set('Authorization', await authHeader(caller))
-      .send(body);
+  /**
+   * updateUser through the GoRules client (each answer checked against GoRules' schema); the body
+   * is whatever the test sends, wrong values included.
+   */
+  const put = async (caller: Member, userId: string, body: object) => {
+    const { response, data, error } = await gorulesClient(t.url, await authHeader(caller)).PUT(
+      '/api/users/{userId}',
+      { params: { path: { userId } }, body: body as never },
+    );
+    return { status: response.status, body: (data ?? error) as unknown, response };
+  };
 
   const updated = async (caller: Member, userId: string, body: object) => {
     const res = await put(caller, userId, body);
     expect({ status: res.status, body: res.body }).toMatchObject({ status: 200 });
-    expectToMatchReference(userSchema, res.body);
     return res.body as Record<string, unknown>;
   };
 
   const refused = async (caller: Member, userId: string, body: object, status: number) => {
     const res = await put(caller, userId, body);
     expect({ status: res.status, body: res.body }).toMatchObject({ status });
-    expect(res.headers['content-type']).toContain('application/problem+json');
     return res.body as Problem;
   };
 
@@ -207,11 +196,10 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     const { owner, member } = await organisation();
     const problem = await refused(owner, member.userId, { type: 'invited' }, 400);
     expect(problem.errors?.[0].path).toBe('type');
-    await request(t.server)
-      .post('/api/users')
-      .set('Authorization', await authHeader(owner))
-      .send({ emails: [`invitee@org${org}.test`] })
-      .expect(200);
+    const invited = await gorulesClient(t.url, await authHeader(owner)).POST('/api/users', {
+      body: { emails: [`invitee@org${org}.test`] },
+    });
+    expect(invited.response.status).toBe(200);
     const [{ id }] = await t.dataSource.query<{ id: string }[]>(
       `SELECT id FROM users WHERE email = $1`,
       [`invitee@org${org}.test`],
@@ -264,7 +252,7 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
       const holder = t.dataSource.createQueryRunner();
       await holder.connect();
       await holder.startTransaction();
-      let results: Awaited<ReturnType<typeof put>>[];
+      let results: { status: number }[];
       try {
         await holder.query(
           `SELECT 1 FROM organisation_members WHERE organisation_id = $1 FOR UPDATE`,
@@ -293,16 +281,18 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
 
   it("refuses a disabled or locked member's token from the next request on; re-enabling lets it in", async () => {
     const { owner, admin } = await organisation();
-    const asAdmin = async () =>
-      request(t.server)
-        .get('/api/users')
-        .set('Authorization', await authHeader(admin));
+    const asAdmin = async () => {
+      const { response, error } = await gorulesClient(t.url, await authHeader(admin)).GET(
+        '/api/users',
+      );
+      return { status: response.status, body: error as { detail?: string } | undefined };
+    };
     expect((await asAdmin()).status).toBe(200);
     for (const status of ['disabled', 'locked']) {
       await updated(owner, admin.userId, { status });
       const res = await asAdmin();
       expect(res.status).toBe(403);
-      expect(res.body.detail).toBe('You are not an active member of this organisation');
+      expect(res.body?.detail).toBe('You are not an active member of this organisation');
       await updated(owner, admin.userId, { status: 'active' });
       expect((await asAdmin()).status).toBe(200);
     }
