@@ -50,21 +50,24 @@ function listConditions(
   return conditions;
 }
 
-/** The membership rows under the names KeysetPage pages by (`created_at`, `id`). */
-const MEMBERS = `(SELECT organisation_id, user_id AS id, type, status, is_service, created_at,
-                         updated_at
-                    FROM organisation_members) AS m`;
+/**
+ * The membership keys under the names KeysetPage pages by (`created_at`, `id`): only what the
+ * indexes on (organisation_id[, is_service], created_at, user_id) hold, so the rows a deep page
+ * skips are read from the index alone.
+ */
+const MEMBER_KEYS = `(SELECT organisation_id, user_id AS id, is_service, created_at
+                        FROM organisation_members) AS m`;
 
-/** The User of each row of `page` (a membership): the user's columns and roles joined to it. */
-const USER_COLUMNS = `p.id, u.email, u.first_name AS "firstName", u.last_name AS "lastName",
-       p.type, p.status, p.is_service AS "isService", p.created_at AS "createdAt",
-       p.updated_at AS "updatedAt",
+/** A User from a membership `m` and its user `u`, with the roles it holds. */
+const USER_COLUMNS = `m.user_id AS id, u.email, u.first_name AS "firstName",
+       u.last_name AS "lastName", m.type, m.status, m.is_service AS "isService",
+       m.created_at AS "createdAt", m.updated_at AS "updatedAt",
        (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
                  'id', r.id, 'name', r.name, 'description', r.description)) ORDER BY r.name, r.id),
                '[]')
           FROM member_roles AS mr
           JOIN roles AS r ON r.organisation_id = mr.organisation_id AND r.id = mr.role_id
-         WHERE mr.organisation_id = p.organisation_id AND mr.user_id = p.id) AS roles`;
+         WHERE mr.organisation_id = m.organisation_id AND mr.user_id = m.user_id) AS roles`;
 
 /**
  * listUsers' statements and the one User an operation answers: a page cut from
@@ -86,9 +89,11 @@ export class UserListRepository {
     const rows = await rowsOf<UserRow & KeyedRow>(
       db,
       `WITH page AS (
-         SELECT m.*, created_at::text AS "createdKey" FROM ${MEMBERS} ${page.tail()})
+         SELECT id, created_at, created_at::text AS "createdKey" FROM ${MEMBER_KEYS} ${page.tail()})
        SELECT ${USER_COLUMNS}, p."createdKey"
-         FROM page AS p JOIN users AS u ON u.id = p.id
+         FROM page AS p
+         JOIN organisation_members AS m ON m.organisation_id = $1 AND m.user_id = p.id -- $1: listConditions' organisation
+         JOIN users AS u ON u.id = p.id
         ORDER BY p.created_at DESC, p.id DESC`,
       page.values,
     );
@@ -99,7 +104,7 @@ export class UserListRepository {
     const [counts] = await rowsOf<{ total: number }>(
       db,
       filter.search
-        ? `SELECT count(*)::int AS total FROM ${MEMBERS} WHERE ${where}`
+        ? `SELECT count(*)::int AS total FROM ${MEMBER_KEYS} WHERE ${where}`
         : // The kept count has the same organisation_id and is_service columns.
           `SELECT coalesce(sum(n), 0)::int AS total FROM member_counts WHERE ${where}`,
       values,
@@ -116,8 +121,8 @@ export class UserListRepository {
     const [row] = await rowsOf<UserRow>(
       db,
       `SELECT ${USER_COLUMNS}
-         FROM ${MEMBERS.replace('AS m', 'AS p')} JOIN users AS u ON u.id = p.id
-        WHERE p.organisation_id = $1 AND p.id = $2`,
+         FROM organisation_members AS m JOIN users AS u ON u.id = m.user_id
+        WHERE m.organisation_id = $1 AND m.user_id = $2`,
       [organisationId, userId],
     );
     return row;
