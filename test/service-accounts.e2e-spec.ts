@@ -49,6 +49,28 @@ describe('POST /api/users/service (createServiceAccount, GoRules-exact)', () => 
       [member.data!.id],
     );
     expect(row.is_service).toBe(true);
+
+    const audit = await t.dataSource.query<unknown[]>(
+      `SELECT actor_id, type, action, ref_id, data FROM audit_log
+        WHERE organisation_id = $1 AND action = 'user.service_account_created' ORDER BY created_at`,
+      [owner.organisationId],
+    );
+    expect(audit).toEqual([
+      {
+        actor_id: owner.userId,
+        type: 'user',
+        action: 'user.service_account_created',
+        ref_id: member.data!.id,
+        data: { email: 'ci-bot@service.test', type: 'member' },
+      },
+      {
+        actor_id: owner.userId,
+        type: 'user',
+        action: 'user.service_account_created',
+        ref_id: admin.data!.id,
+        data: { email: 'deploy-bot@service.test', type: 'admin' },
+      },
+    ]);
   });
 
   it('is never invited: inviting its address is refused and nothing is created or emailed', async () => {

@@ -82,9 +82,13 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
       )
     )[0].n;
 
+  /** The audit entries of the organisation about its users, oldest first. */
   const auditOf = (organisationId: string) =>
-    t.dataSource.query<{ action: string }[]>(
-      `SELECT action FROM audit_log WHERE organisation_id = $1 ORDER BY created_at`,
+    t.dataSource.query<
+      { actor_id: string; type: string; action: string; ref_id: string; data: unknown }[]
+    >(
+      `SELECT actor_id, type, action, ref_id, data FROM audit_log
+        WHERE organisation_id = $1 AND action LIKE 'user.%' ORDER BY created_at, id`,
       [organisationId],
     );
 
@@ -122,6 +126,42 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
       type: 'author',
       roles: [{ id: viewers, name: 'Viewers' }],
     });
+
+    // One entry per change, with the changed fields before and after, in the change's transaction.
+    expect(await auditOf(owner.organisationId)).toEqual([
+      {
+        actor_id: owner.userId,
+        type: 'user',
+        action: 'user.updated',
+        ref_id: member.userId,
+        data: {
+          before: {
+            firstName: null,
+            lastName: null,
+            type: 'member',
+            status: 'active',
+            roles: [],
+          },
+          after: {
+            firstName: 'Grace',
+            lastName: 'Hopper',
+            type: 'author',
+            status: 'disabled',
+            roles: [editors, viewers].sort(),
+          },
+        },
+      },
+      {
+        actor_id: owner.userId,
+        type: 'user',
+        action: 'user.updated',
+        ref_id: member.userId,
+        data: {
+          before: { firstName: 'Grace', roles: [editors, viewers].sort() },
+          after: { firstName: null, roles: [viewers] },
+        },
+      },
+    ]);
   });
 
   it('refuses role ids that are not roles of the organisation, naming them, and changes nothing', async () => {
@@ -145,6 +185,7 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
       [member.userId],
     );
     expect(row.first_name).toBeNull();
+    expect(await auditOf(owner.organisationId)).toEqual([]);
     const bad = await refused(owner, member.userId, { roles: ['not-a-uuid'] }, 400);
     expect(bad.errors?.[0].path).toMatch(/^roles/);
   });
@@ -236,7 +277,8 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     await updated(owner, second.userId, { type: 'owner' });
     await updated(second, owner.userId, { status: 'locked' });
     await refused(second, second.userId, { status: 'disabled' }, 409);
-    void admin;
+    // Admins, whatever they send, never touch an owner.
+    await refused(admin, second.userId, { status: 'disabled' }, 403);
   });
 
   it('settles two concurrent demotions of the two owners in the database: exactly one succeeds', async () => {
@@ -276,6 +318,7 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
         [owner.organisationId],
       );
       expect(owners[0].n).toBe(1);
+      expect(await auditOf(owner.organisationId)).toHaveLength(1);
     }
   });
 
@@ -306,6 +349,8 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     await refused(owner, member.userId, { type: 'superuser' }, 400);
     await refused(owner, member.userId, { firstName: 'x'.repeat(101) }, 400);
     await refused(owner, member.userId, { email: 'new@x.test' }, 400);
-    void auditOf;
+    // Nothing changed, nothing refused was written: no audit entry.
+    await updated(owner, member.userId, { type: 'member', firstName: '' });
+    expect(await auditOf(owner.organisationId)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { RateLimits1795660905258 } from './migrations/1795660905258-RateLimits.j
 import { UserNames1796430597410 } from './migrations/1796430597410-UserNames.js';
 import { InvitationCounts1796460000000 } from './migrations/1796460000000-InvitationCounts.js';
 import { ServiceAccounts1796677694165 } from './migrations/1796677694165-ServiceAccounts.js';
+import { AuditLogGoRules1796677770519 } from './migrations/1796677770519-AuditLogGoRules.js';
 
 /** Every migration, in order. `npm run migration:generate` adds a file; add its class here. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   UserNames1796430597410,
   InvitationCounts1796460000000,
   ServiceAccounts1796677694165,
+  AuditLogGoRules1796677770519,
 ];

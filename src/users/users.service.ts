@@ -143,17 +143,20 @@ export class UsersService {
         { type: changes.type && type, status: changes.status && status },
         now,
       );
-      await this.recordAudit(tx, {
-        organisationId,
-        actorId: principal.userId,
-        action: 'user.updated',
-        refId: userId,
-        data: {
-          before: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.before])),
-          after: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.after])),
+      await this.audit.record(tx, [
+        {
+          organisationId,
+          actorId: principal.userId,
+          type: 'user',
+          action: 'user.updated',
+          refId: userId,
+          data: {
+            before: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.before])),
+            after: Object.fromEntries(Object.entries(changes).map(([k, v]) => [k, v.after])),
+          },
+          createdAt: now,
         },
-        createdAt: now,
-      });
+      ]);
       return (await this.userList.find(tx, organisationId, userId))!;
     });
   }
@@ -178,14 +181,17 @@ export class UsersService {
         });
       }
       await this.members.addActive(tx, { organisationId, userId, type }, now);
-      await this.recordAudit(tx, {
-        organisationId,
-        actorId: principal.userId,
-        action: 'user.service_account_created',
-        refId: userId,
-        data: { email, type },
-        createdAt: now,
-      });
+      await this.audit.record(tx, [
+        {
+          organisationId,
+          actorId: principal.userId,
+          type: 'user',
+          action: 'user.service_account_created',
+          refId: userId,
+          data: { email, type },
+          createdAt: now,
+        },
+      ]);
       return (await this.userList.find(tx, organisationId, userId))!;
     });
   }
@@ -219,24 +225,6 @@ export class UsersService {
       );
     }
     return lowered;
-  }
-
-  // TODO(audit API): record through AuditService.record once `Audit record:` is merged from main.
-  private async recordAudit(
-    tx: EntityManager,
-    record: {
-      organisationId: string;
-      actorId: string;
-      action: 'user.updated' | 'user.service_account_created';
-      refId: string;
-      data: Record<string, unknown>;
-      createdAt: Date;
-    },
-  ): Promise<void> {
-    void tx;
-    void record;
-    void this.audit;
-    await Promise.resolve();
   }
 }
 
