@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
+import { retryOnConflict } from '../database/retry.js';
 import { PROBLEM_TYPES, ProblemException } from '../errors/problem.js';
 import { validationProblem } from '../errors/validation.js';
 import { DEFAULT_PER_PAGE } from '../invitations/dto/invitation-list.dto.js';
@@ -88,6 +89,16 @@ export class UsersService {
    * type. The last active owner is never demoted, disabled or locked.
    */
   async update(principal: Principal, userId: string, body: UpdateUserDto): Promise<UserRow> {
+    // Invites lock a user before their membership, this the other way round: the rare deadlock of
+    // the two (an owner renamed while invited again) is settled by running the loser again.
+    return retryOnConflict(() => this.updateInTransaction(principal, userId, body));
+  }
+
+  private updateInTransaction(
+    principal: Principal,
+    userId: string,
+    body: UpdateUserDto,
+  ): Promise<UserRow> {
     return this.dataSource.transaction(async (tx) => {
       const { organisationId } = principal;
       const now = this.clock.now();
