@@ -129,6 +129,26 @@ describe('cli role create, and the roles updateUser assigns', () => {
     expect(rows[0].n).toBe(2);
   }, 60_000);
 
+  it('bootstrap refuses a service account as the owner of a new organisation', async () => {
+    const bot = await gorulesClient(t.url, await authHeader(owner)).POST('/api/users/service', {
+      body: { email: 'bot@roles.test' },
+    });
+    expect(bot.response.status).toBe(200);
+    const result = await runCli(
+      ['bootstrap', '--org', 'Bot Org', '--owner', 'bot@roles.test'],
+      workdir,
+      env,
+    );
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toContain(
+      'bot@roles.test is a service account, which cannot own an organisation',
+    );
+    const rows = await t.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM organisations WHERE name = 'Bot Org'`,
+    );
+    expect(rows[0].n).toBe(0);
+  }, 60_000);
+
   it('refuses bad input before touching the database', async () => {
     const noDatabase = { ...env, DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
     const cases: [string[], string][] = [
