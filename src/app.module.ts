@@ -14,6 +14,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { OrganisationsModule } from './organisations/organisations.module.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { UsersModule } from './users/users.module.js';
 
 @Module({
   imports: [
@@ -27,6 +28,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module.js';
     AuthModule,
     HealthModule,
     InvitationsModule,
+    UsersModule,
   ],
   // Global guards run in the order of this list, whatever the order of the imports: the
   // per-address limit before the token is even looked at, so floods of bad tokens are limited too.

@@ -11,6 +11,8 @@ export interface Principal {
 export const PERMISSIONS = {
   'invitations:manage': ['owner', 'admin'],
   'audit-log:read': ['owner', 'admin'],
+  'users:read': ['owner', 'admin'],
+  'users:manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly MemberType[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

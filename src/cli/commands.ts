@@ -1,5 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { InternalTokenService } from '../auth/internal-token.service.js';
+import { RoleRefusedError, RolesService } from '../roles/roles.service.js';
 import { CliUsageError } from './input.js';
 import {
   OrganisationBootstrapService,
@@ -32,4 +33,17 @@ export async function token(
   return context
     .get(InternalTokenService)
     .mint({ organisationId: member.organisationId, userId: member.userId }, options.ttlSeconds);
+}
+
+/** `role create`: a role of an organisation, for updateUser to assign; answers its id. */
+export async function createRole(
+  context: INestApplicationContext,
+  options: { org: string; name: string; description: string | null },
+): Promise<string> {
+  try {
+    return await context.get(RolesService).create(options.org, options.name, options.description);
+  } catch (error) {
+    if (error instanceof RoleRefusedError) throw new CliUsageError(error.message);
+    throw error;
+  }
 }

@@ -2,8 +2,16 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/config.schema.js';
 import { withCliContext } from './cli-context.js';
-import { bootstrap, token } from './commands.js';
-import { CliUsageError, organisationName, ownerEmail, ttlSeconds, uuid } from './input.js';
+import { bootstrap, createRole, token } from './commands.js';
+import {
+  CliUsageError,
+  organisationName,
+  ownerEmail,
+  roleDescription,
+  roleName,
+  ttlSeconds,
+  uuid,
+} from './input.js';
 
 /** Commander reports a parser's InvalidArgumentError as "option '--x' argument 'y' is invalid". */
 function parsedWith<T>(parse: (value: string) => T): (value: string) => T {
@@ -59,6 +67,29 @@ program
       token(context, { org: options.org, user: options.user, ttlSeconds: options.ttl }),
     );
     process.stdout.write(`${minted}\n`);
+  });
+
+program
+  .command('role')
+  .description('Roles of an organisation, which updateUser assigns to its members')
+  .command('create')
+  .description('Create a role; prints its id')
+  .addOption(option('--org <id>', 'organisation id', uuid))
+  .addOption(option('--name <name>', 'role name, unique in the organisation in any case', roleName))
+  .addOption(
+    new Option('--description <text>', 'what the role is for').argParser(
+      parsedWith(roleDescription),
+    ),
+  )
+  .action(async (options: { org: string; name: string; description?: string }) => {
+    const id = await withCliContext((context) =>
+      createRole(context, {
+        org: options.org,
+        name: options.name,
+        description: options.description || null,
+      }),
+    );
+    process.stdout.write(`${id}\n`);
   });
 
 program.parseAsync().catch((error: unknown) => {

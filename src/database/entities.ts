@@ -3,6 +3,8 @@ import { Invitation } from '../invitations/invitation.entity.js';
 import { OrganisationMember } from '../organisations/organisation-member.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
 import { RateLimitEntry } from '../rate-limit/rate-limit.entity.js';
+import { MemberRole } from '../roles/member-role.entity.js';
+import { Role } from '../roles/role.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Every entity, listed explicitly (no globs: they break under ESM and hide what is loaded). */
@@ -13,4 +15,6 @@ export const ENTITIES = [
   Invitation,
   AuditLogEntry,
   RateLimitEntry,
+  Role,
+  MemberRole,
 ];
