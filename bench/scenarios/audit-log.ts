@@ -16,7 +16,7 @@ const label = (size: number) => (size >= 1e6 ? `${size / 1e6} M` : `${size / 1e3
 const EXPORT_RSS_BUDGET_MB = 50;
 
 /**
- * Scenario 6: the audit log of one organisation at 10 000 and then 1 000 000 entries.
+ * Scenario 7: the audit log of one organisation at 10 000 and then 1 000 000 entries.
  * - GET /api/audit-logs, the first page with its exact total, 10 connections: p99 at the large
  *   size ÷ p99 at the small one, and no sequential scan of audit_log while listing.
  * - GET /api/audit-logs/export of every entry of the large organisation, read to its end: the
@@ -71,7 +71,7 @@ export async function auditLogAtScale(ctx: BenchContext): Promise<ScenarioOutcom
   return {
     rows: [
       {
-        scenario: '6 audit log at scale',
+        scenario: '7 audit log at scale',
         measure: `first page p99, ${label(large.size)} vs ${label(small.size)}`,
         service: `${fmt.ms(large.first.p99)} vs ${fmt.ms(small.first.p99)}`,
         ratio: fmt.ratio(ratio, 2),
