@@ -93,6 +93,23 @@ const PROBLEM_RESPONSES = {
       unauthorized: example(401, PROBLEM_TYPES.unauthorized, 'The token is invalid or expired'),
     },
   },
+  unauthorizedOrBearer: {
+    status: 401,
+    description: 'Missing, invalid or expired internal token or personal access token',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The schemes to authenticate with',
+        schema: { type: 'string', example: 'Internal, Bearer' },
+      },
+    },
+    examples: {
+      unauthorized: example(
+        401,
+        PROBLEM_TYPES.unauthorized,
+        'The personal access token is invalid, expired or revoked',
+      ),
+    },
+  },
   403: {
     description: 'The caller may not do this in this organisation',
     examples: {

@@ -1,0 +1,111 @@
+import { applyDecorators, HttpCode } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { ApiProblemResponses } from '../errors/problem-details.dto.js';
+import {
+  CreatePersonalAccessTokenDto,
+  RegeneratePersonalAccessTokenDto,
+} from './dto/create-personal-access-token.dto.js';
+import {
+  CreatedPersonalAccessTokenDto,
+  DeletedPersonalAccessTokenDto,
+  PersonalAccessTokenDto,
+  PersonalAccessTokenItemDto,
+  RegeneratedPersonalAccessTokenDto,
+} from './dto/personal-access-token.dto.js';
+
+/**
+ * GoRules' words for the five token operations, shared by the caller's own routes and a service
+ * account's: the two sets differ only in their operationId and the `userId` parameter.
+ */
+const STOPS_PIPELINES = 'Note that any pipelines that depend on the token will stop functioning.';
+
+export const PatIdParam = (description: string) =>
+  ApiParam({ name: 'patId', schema: { type: 'string', format: 'uuid' }, description });
+
+/** GoRules declares the service account's id nullable, although it is a path parameter. */
+export const ServiceUserIdParam = (verb: string) =>
+  ApiParam({
+    name: 'userId',
+    schema: { type: 'string', format: 'uuid', nullable: true },
+    description: `Service user ID to ${verb} token for (admin only)`,
+  });
+
+export const ListTokensOperation = (operationId: string) =>
+  applyDecorators(
+    ApiOperation({
+      operationId,
+      summary: 'List tokens',
+      description:
+        'Retrieve all personal access tokens for the authenticated user or a specified service user.',
+    }),
+    // The reference puts the description on the array schema too; `type: [Dto]` would not.
+    ApiExtraModels(PersonalAccessTokenItemDto),
+    ApiOkResponse({
+      description: 'List of personal access tokens',
+      schema: {
+        type: 'array',
+        description: 'List of personal access tokens',
+        items: { $ref: getSchemaPath(PersonalAccessTokenItemDto) },
+      },
+    }),
+  );
+
+export const CreateTokenOperation = (operationId: string) =>
+  applyDecorators(
+    HttpCode(200),
+    ApiOperation({
+      operationId,
+      summary: 'Create token',
+      description:
+        'Create a new personal access token with specified permissions and project access.',
+    }),
+    ApiBody({ type: CreatePersonalAccessTokenDto, required: true }),
+    ApiOkResponse({
+      type: CreatedPersonalAccessTokenDto,
+      description: 'Created personal access token with the generated token value',
+    }),
+    ApiProblemResponses(400, 413, 415),
+  );
+
+export const GetTokenOperation = (operationId: string) =>
+  applyDecorators(
+    ApiOperation({
+      operationId,
+      summary: 'Get token',
+      description: 'Retrieve a single personal access token by ID.',
+    }),
+    PatIdParam('Personal access token ID'),
+    ApiOkResponse({ type: PersonalAccessTokenDto, description: 'Personal access token details' }),
+    ApiProblemResponses(400, 404),
+  );
+
+export const DeleteTokenOperation = (operationId: string) =>
+  applyDecorators(
+    ApiOperation({ operationId, summary: 'Delete token', description: STOPS_PIPELINES }),
+    PatIdParam('Personal access token ID to delete'),
+    ApiOkResponse({
+      type: DeletedPersonalAccessTokenDto,
+      description: 'Deleted personal access token details',
+    }),
+    ApiProblemResponses(400, 404),
+  );
+
+export const RegenerateTokenOperation = (operationId: string) =>
+  applyDecorators(
+    HttpCode(200),
+    ApiOperation({ operationId, summary: 'Regenerate token', description: STOPS_PIPELINES }),
+    PatIdParam('Personal access token ID to regenerate'),
+    ApiBody({ type: RegeneratePersonalAccessTokenDto, required: true }),
+    ApiOkResponse({
+      type: RegeneratedPersonalAccessTokenDto,
+      description: 'Regenerated personal access token with the new token value',
+    }),
+    ApiProblemResponses(400, 404, 413, 415),
+  );

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { PersonalAccessTokensController } from './personal-access-tokens.controller.js';
+import { PersonalAccessTokensRepository } from './personal-access-tokens.repository.js';
+import { PersonalAccessTokensService } from './personal-access-tokens.service.js';
+
+/** Personal access tokens: the operations, and the repository the auth guard verifies with. */
+@Module({
+  imports: [AuditModule],
+  controllers: [PersonalAccessTokensController],
+  providers: [PersonalAccessTokensRepository, PersonalAccessTokensService],
+  exports: [PersonalAccessTokensRepository],
+})
+export class PersonalAccessTokensModule {}
