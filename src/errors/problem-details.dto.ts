@@ -131,6 +131,13 @@ const PROBLEM_RESPONSES = {
       unknownInvitationLink: example(404, 'about:blank', 'This invitation link is not valid'),
     },
   },
+  tokenNotFound: {
+    status: 404,
+    description: 'The owner has no personal access token with this id',
+    examples: {
+      noSuchToken: example(404, 'about:blank', 'No personal access token with this id'),
+    },
+  },
   409: {
     description: 'Conflicts with the current state',
     examples: {

@@ -83,7 +83,7 @@ export const GetTokenOperation = (operationId: string) =>
     }),
     PatIdParam('Personal access token ID'),
     ApiOkResponse({ type: PersonalAccessTokenDto, description: 'Personal access token details' }),
-    ApiProblemResponses(400, 404),
+    ApiProblemResponses(400, 'tokenNotFound'),
   );
 
 export const DeleteTokenOperation = (operationId: string) =>
@@ -94,7 +94,7 @@ export const DeleteTokenOperation = (operationId: string) =>
       type: DeletedPersonalAccessTokenDto,
       description: 'Deleted personal access token details',
     }),
-    ApiProblemResponses(400, 404),
+    ApiProblemResponses(400, 'tokenNotFound'),
   );
 
 export const RegenerateTokenOperation = (operationId: string) =>
@@ -107,5 +107,5 @@ export const RegenerateTokenOperation = (operationId: string) =>
       type: RegeneratedPersonalAccessTokenDto,
       description: 'Regenerated personal access token with the new token value',
     }),
-    ApiProblemResponses(400, 404, 413, 415),
+    ApiProblemResponses(400, 'tokenNotFound', 413, 415),
   );
