@@ -49,7 +49,7 @@ export class PersonalAccessTokensController {
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreatePersonalAccessTokenDto,
   ): Promise<CreatedPersonalAccessTokenDto> {
-    const { row, token } = await this.tokens.create(principal, principal, body);
+    const { row, token } = await this.tokens.create(principal.userId, principal, body);
     return toPersonalAccessTokenWithValueDto(row, token);
   }
 
@@ -70,7 +70,7 @@ export class PersonalAccessTokensController {
     @CurrentPrincipal() principal: Principal,
     @Param('patId', patIdParam) patId: string,
   ): Promise<PersonalAccessTokenItemDto> {
-    return toPersonalAccessTokenDto(await this.tokens.delete(principal, principal, patId));
+    return toPersonalAccessTokenDto(await this.tokens.delete(principal.userId, principal, patId));
   }
 
   @Post(':patId/regenerate')
@@ -81,7 +81,12 @@ export class PersonalAccessTokensController {
     @Param('patId', patIdParam) patId: string,
     @Body() body: RegeneratePersonalAccessTokenDto,
   ): Promise<CreatedPersonalAccessTokenDto> {
-    const { row, token } = await this.tokens.regenerate(principal, principal, patId, body.expiry);
+    const { row, token } = await this.tokens.regenerate(
+      principal.userId,
+      principal,
+      patId,
+      body.expiry,
+    );
     return toPersonalAccessTokenWithValueDto(row, token);
   }
 }

@@ -4,11 +4,14 @@ import { PersonalAccessTokensController } from './personal-access-tokens.control
 import { PersonalAccessTokensRepository } from './personal-access-tokens.repository.js';
 import { PersonalAccessTokensService } from './personal-access-tokens.service.js';
 
-/** Personal access tokens: the operations, and the repository the auth guard verifies with. */
+/**
+ * Personal access tokens: the operations, the repository the auth guard verifies with, and the
+ * service the CLI mints with.
+ */
 @Module({
   imports: [AuditModule],
   controllers: [PersonalAccessTokensController],
   providers: [PersonalAccessTokensRepository, PersonalAccessTokensService],
-  exports: [PersonalAccessTokensRepository],
+  exports: [PersonalAccessTokensRepository, PersonalAccessTokensService],
 })
 export class PersonalAccessTokensModule {}

@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service.js';
-import type { Principal } from '../auth/principal.js';
 import { Clock } from '../common/clock.js';
 import { ProblemException } from '../errors/problem.js';
 import type { CreatePersonalAccessTokenDto } from './dto/create-personal-access-token.dto.js';
@@ -13,7 +12,10 @@ import {
   type PersonalAccessTokenRow,
 } from './personal-access-tokens.repository.js';
 
-/** Whose tokens an operation manages: the caller's own, or a service account's. */
+/**
+ * Whose tokens an operation manages: the caller's own, or a service account's. The actor of a
+ * change is the caller, or null for the operator's CLI.
+ */
 export interface TokenOwner {
   organisationId: string;
   userId: string;
@@ -59,7 +61,7 @@ export class PersonalAccessTokensService {
    * against, and none of its operations is project-scoped, so they restrict nothing here yet.
    */
   create(
-    actor: Principal,
+    actorId: string | null,
     owner: TokenOwner,
     body: CreatePersonalAccessTokenDto,
   ): Promise<{ row: PersonalAccessTokenRow; token: string }> {
@@ -77,14 +79,14 @@ export class PersonalAccessTokensService {
         expiresAt: patExpiresAt(body.expiry, now),
         createdAt: now,
       });
-      await this.record(tx, actor, row, 'personalAccessToken.created', now);
+      await this.record(tx, actorId, row, 'personalAccessToken.created', now);
       return { row, token };
     });
   }
 
   /** A new value and expiry; the old value is refused from the commit on. */
   regenerate(
-    actor: Principal,
+    actorId: string | null,
     owner: TokenOwner,
     id: string,
     expiry: PatExpiry,
@@ -98,17 +100,17 @@ export class PersonalAccessTokensService {
         updatedAt: now,
       });
       if (!row) throw tokenNotFound();
-      await this.record(tx, actor, row, 'personalAccessToken.regenerated', now);
+      await this.record(tx, actorId, row, 'personalAccessToken.regenerated', now);
       return { row, token };
     });
   }
 
-  delete(actor: Principal, owner: TokenOwner, id: string): Promise<PersonalAccessTokenRow> {
+  delete(actorId: string | null, owner: TokenOwner, id: string): Promise<PersonalAccessTokenRow> {
     const now = this.clock.now();
     return this.dataSource.transaction(async (tx) => {
       const row = await this.tokens.delete(tx, owner.organisationId, owner.userId, id);
       if (!row) throw tokenNotFound();
-      await this.record(tx, actor, row, 'personalAccessToken.deleted', now);
+      await this.record(tx, actorId, row, 'personalAccessToken.deleted', now);
       return row;
     });
   }
@@ -116,7 +118,7 @@ export class PersonalAccessTokensService {
   /** The audit entry names the token and its owner, never its value or hash. */
   private record(
     tx: EntityManager,
-    actor: Principal,
+    actorId: string | null,
     row: PersonalAccessTokenRow,
     action: TokenAction,
     now: Date,
@@ -124,7 +126,7 @@ export class PersonalAccessTokensService {
     return this.audit.record(tx, [
       {
         organisationId: row.organisationId,
-        actorId: actor.userId,
+        actorId,
         type: 'personalAccessToken',
         action,
         refId: row.id,
