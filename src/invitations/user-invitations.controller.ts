@@ -2,7 +2,6 @@ import { Body, Controller, Delete, HttpCode, Param, ParseUUIDPipe, Post } from '
 import {
   ApiBody,
   ApiExtraModels,
-  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
@@ -13,11 +12,12 @@ import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { RequestId } from '../common/request-id.decorator.js';
 import { ApiProblemResponses } from '../errors/problem-details.dto.js';
-import { InvitationDto, toInvitationDto } from './dto/invitation.dto.js';
+import { InvitationDto, SentInvitationDto, toInvitationDto } from './dto/invitation.dto.js';
 import { InviteUsersDto } from './dto/invite-users.dto.js';
 import { InvitationsService } from './invitations.service.js';
 
 const userIdParam = new ParseUUIDPipe({ version: undefined });
+const USER_ID_DESCRIPTION = 'Unique identifier of the invited user';
 
 /** The `User` operations: invite, resend and revoke. */
 @Controller('api/users')
@@ -59,13 +59,13 @@ export class UserInvitationsController {
   @HttpCode(200)
   @InternalAuth('invitations:manage')
   @ApiOperation({
-    operationId: 'resendInvitation',
-    summary: 'Resend invitation',
+    operationId: 'sendUserInvitation',
+    summary: 'Send a user invitation',
     description:
       'Sends or resends an invitation email to a user who has been invited but not yet accepted.',
   })
-  @ApiParam({ name: 'userId', format: 'uuid', description: 'ID of the invited user' })
-  @ApiOkResponse({ type: InvitationDto, description: 'The invitation, with its new expiry' })
+  @ApiParam({ name: 'userId', format: 'uuid', description: USER_ID_DESCRIPTION })
+  @ApiOkResponse({ type: SentInvitationDto, description: 'The created invitation' })
   @ApiProblemResponses(400, 404, 409)
   async resendInvitation(
     @CurrentPrincipal() principal: Principal,
@@ -76,15 +76,18 @@ export class UserInvitationsController {
   }
 
   @Delete(':userId/invitation')
-  @HttpCode(204)
+  // GoRules' route has no response schema, so its generator wrote 200 "Default Response": a 204
+  // would be a status a GoRules client was never told about.
+  @HttpCode(200)
   @InternalAuth('invitations:manage')
   @ApiOperation({
-    operationId: 'revokeInvitation',
-    summary: 'Revoke invitation',
-    description: 'Revokes a pending invitation.',
+    operationId: 'revokeUserInvitation',
+    summary: 'Revoke a user invitation',
+    description:
+      'Revokes a pending invitation for a user, preventing them from joining the organisation.',
   })
-  @ApiParam({ name: 'userId', format: 'uuid', description: 'ID of the invited user' })
-  @ApiNoContentResponse({ description: 'The invitation was revoked' })
+  @ApiParam({ name: 'userId', format: 'uuid', description: USER_ID_DESCRIPTION })
+  @ApiOkResponse({ description: 'Default Response' })
   @ApiProblemResponses(400, 404)
   async revokeInvitation(
     @CurrentPrincipal() principal: Principal,

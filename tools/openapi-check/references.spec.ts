@@ -92,8 +92,19 @@ describe('openapi:check with both references', () => {
   it('passes on the committed references, allow-list and generated document', async () => {
     const result = await checkOpenApi(input());
     expect(formatCheckResult(result)).toMatch(/openapi:check passed$/);
-    expect(semanticLines(result)).toContain(
-      'Not implemented yet (allow-list entries with an issue): issue 26: 14, issue 27: 8, issue 28: 4.',
+    // The to-do line counts the allow-list's entries per issue, whatever they are today.
+    const perIssue = new Map<number, number>();
+    for (const { issue } of allowList as { issue?: number }[]) {
+      if (issue !== undefined) perIssue.set(issue, (perIssue.get(issue) ?? 0) + 1);
+    }
+    const toDo = semanticLines(result).filter((line) => line.startsWith('Not implemented yet'));
+    expect(toDo.join('')).toBe(
+      perIssue.size === 0
+        ? ''
+        : `Not implemented yet (allow-list entries with an issue): ${[...perIssue]
+            .sort(([a], [b]) => a - b)
+            .map(([issue, count]) => `issue ${issue}: ${count}`)
+            .join(', ')}.`,
     );
   });
 

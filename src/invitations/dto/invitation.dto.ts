@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import type { Invitation } from '../invitation.entity.js';
 
 /** Statuses the published contract lists for an invitation in this response. */
@@ -45,6 +45,10 @@ export class InvitationDto {
   })
   expiresAt!: string | null;
 }
+
+/** sendUserInvitation's answer: the same invitation, under a schema GoRules describes. */
+@ApiSchema({ name: 'SentInvitationDto', description: 'The created invitation' })
+export class SentInvitationDto extends InvitationDto {}
 
 type InvitationFields = Pick<Invitation, 'id' | 'email' | 'userId' | 'createdAt' | 'expiresAt'> & {
   status: InvitationDto['status'];
