@@ -6,16 +6,22 @@ import {
   IsOptional,
   IsString,
   IsUUID,
+  isUUID,
   Matches,
   MaxLength,
   MinLength,
 } from 'class-validator';
+import { withElementProblem } from '../../errors/validation.js';
 import { PAT_PERMISSIONS, type PatPermission } from '../personal-access-token.entity.js';
 import { PAT_EXPIRIES, type PatExpiry } from '../personal-access-token-expiry.js';
 
 const EXPIRY_DESCRIPTION = '(week, month, three_months, year, or indefinite)';
 
-/** Body of createPersonalAccessToken and createServiceAccountToken, as GoRules declares it. */
+/**
+ * Body of createPersonalAccessToken and createServiceAccountToken, as GoRules declares it.
+ * `projects` are checked only as UUIDs: this service has no projects to look them up in (see
+ * docs/personal-access-tokens.md); the body limit (16 KiB) bounds both arrays.
+ */
 export class CreatePersonalAccessTokenDto {
   @ApiProperty({
     type: 'string',
@@ -51,7 +57,10 @@ export class CreatePersonalAccessTokenDto {
   })
   @IsOptional()
   @IsArray()
-  @IsUUID('all', { each: true })
+  @IsUUID(
+    'all',
+    withElementProblem({ each: true }, (id) => (isUUID(id) ? undefined : 'must be a UUID')),
+  )
   projects?: string[];
 
   @ApiPropertyOptional({
@@ -61,7 +70,14 @@ export class CreatePersonalAccessTokenDto {
   })
   @IsOptional()
   @IsArray()
-  @IsIn(PAT_PERMISSIONS, { each: true })
+  @IsIn(
+    PAT_PERMISSIONS,
+    withElementProblem({ each: true }, (permission) =>
+      (PAT_PERMISSIONS as readonly unknown[]).includes(permission)
+        ? undefined
+        : `must be one of ${PAT_PERMISSIONS.join(', ')}`,
+    ),
+  )
   permissions?: PatPermission[];
 }
 
