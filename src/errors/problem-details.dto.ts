@@ -138,6 +138,18 @@ const PROBLEM_RESPONSES = {
       noSuchToken: example(404, 'about:blank', 'No personal access token with this id'),
     },
   },
+  serviceAccountNotFound: {
+    status: 404,
+    description: 'Not a service account of this organisation, or it has no token with this id',
+    examples: {
+      noSuchServiceAccount: example(
+        404,
+        'about:blank',
+        'No service account with this id in this organisation',
+      ),
+      noSuchToken: example(404, 'about:blank', 'No personal access token with this id'),
+    },
+  },
   409: {
     description: 'Conflicts with the current state',
     examples: {

@@ -26,6 +26,12 @@ import {
  */
 const STOPS_PIPELINES = 'Note that any pipelines that depend on the token will stop functioning.';
 
+/** Whose tokens: the caller's own, or (owners and admins) a service account's under its userId. */
+export type TokenScope = 'own' | 'serviceAccount';
+
+const notFound = (scope: TokenScope) =>
+  scope === 'own' ? ('tokenNotFound' as const) : ('serviceAccountNotFound' as const);
+
 export const PatIdParam = (description: string) =>
   ApiParam({ name: 'patId', schema: { type: 'string', format: 'uuid' }, description });
 
@@ -37,7 +43,7 @@ export const ServiceUserIdParam = (verb: string) =>
     description: `Service user ID to ${verb} token for (admin only)`,
   });
 
-export const ListTokensOperation = (operationId: string) =>
+export const ListTokensOperation = (operationId: string, scope: TokenScope) =>
   applyDecorators(
     ApiOperation({
       operationId,
@@ -55,9 +61,10 @@ export const ListTokensOperation = (operationId: string) =>
         items: { $ref: getSchemaPath(PersonalAccessTokenItemDto) },
       },
     }),
+    ...(scope === 'serviceAccount' ? [ApiProblemResponses(400, notFound(scope))] : []),
   );
 
-export const CreateTokenOperation = (operationId: string) =>
+export const CreateTokenOperation = (operationId: string, scope: TokenScope) =>
   applyDecorators(
     HttpCode(200),
     ApiOperation({
@@ -72,9 +79,10 @@ export const CreateTokenOperation = (operationId: string) =>
       description: 'Created personal access token with the generated token value',
     }),
     ApiProblemResponses(400, 413, 415),
+    ...(scope === 'serviceAccount' ? [ApiProblemResponses(notFound(scope))] : []),
   );
 
-export const GetTokenOperation = (operationId: string) =>
+export const GetTokenOperation = (operationId: string, scope: TokenScope) =>
   applyDecorators(
     ApiOperation({
       operationId,
@@ -83,10 +91,10 @@ export const GetTokenOperation = (operationId: string) =>
     }),
     PatIdParam('Personal access token ID'),
     ApiOkResponse({ type: PersonalAccessTokenDto, description: 'Personal access token details' }),
-    ApiProblemResponses(400, 'tokenNotFound'),
+    ApiProblemResponses(400, notFound(scope)),
   );
 
-export const DeleteTokenOperation = (operationId: string) =>
+export const DeleteTokenOperation = (operationId: string, scope: TokenScope) =>
   applyDecorators(
     ApiOperation({ operationId, summary: 'Delete token', description: STOPS_PIPELINES }),
     PatIdParam('Personal access token ID to delete'),
@@ -94,10 +102,10 @@ export const DeleteTokenOperation = (operationId: string) =>
       type: DeletedPersonalAccessTokenDto,
       description: 'Deleted personal access token details',
     }),
-    ApiProblemResponses(400, 'tokenNotFound'),
+    ApiProblemResponses(400, notFound(scope)),
   );
 
-export const RegenerateTokenOperation = (operationId: string) =>
+export const RegenerateTokenOperation = (operationId: string, scope: TokenScope) =>
   applyDecorators(
     HttpCode(200),
     ApiOperation({ operationId, summary: 'Regenerate token', description: STOPS_PIPELINES }),
@@ -107,5 +115,5 @@ export const RegenerateTokenOperation = (operationId: string) =>
       type: RegeneratedPersonalAccessTokenDto,
       description: 'Regenerated personal access token with the new token value',
     }),
-    ApiProblemResponses(400, 'tokenNotFound', 413, 415),
+    ApiProblemResponses(400, notFound(scope), 413, 415),
   );

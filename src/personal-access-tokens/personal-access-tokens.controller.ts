@@ -35,7 +35,7 @@ export class PersonalAccessTokensController {
 
   @Get()
   @InternalAuth('personal-access-tokens:own', { personalAccessToken: true })
-  @ListTokensOperation('listPersonalAccessTokens')
+  @ListTokensOperation('listPersonalAccessTokens', 'own')
   async listPersonalAccessTokens(
     @CurrentPrincipal() principal: Principal,
   ): Promise<PersonalAccessTokenItemDto[]> {
@@ -44,7 +44,7 @@ export class PersonalAccessTokensController {
 
   @Post()
   @InternalAuth('personal-access-tokens:own')
-  @CreateTokenOperation('createPersonalAccessToken')
+  @CreateTokenOperation('createPersonalAccessToken', 'own')
   async createPersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreatePersonalAccessTokenDto,
@@ -55,7 +55,7 @@ export class PersonalAccessTokensController {
 
   @Get(':patId')
   @InternalAuth('personal-access-tokens:own', { personalAccessToken: true })
-  @GetTokenOperation('getPersonalAccessToken')
+  @GetTokenOperation('getPersonalAccessToken', 'own')
   async getPersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
     @Param('patId', patIdParam) patId: string,
@@ -65,7 +65,7 @@ export class PersonalAccessTokensController {
 
   @Delete(':patId')
   @InternalAuth('personal-access-tokens:own')
-  @DeleteTokenOperation('deletePersonalAccessToken')
+  @DeleteTokenOperation('deletePersonalAccessToken', 'own')
   async deletePersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
     @Param('patId', patIdParam) patId: string,
@@ -75,7 +75,7 @@ export class PersonalAccessTokensController {
 
   @Post(':patId/regenerate')
   @InternalAuth('personal-access-tokens:own')
-  @RegenerateTokenOperation('regeneratePersonalAccessToken')
+  @RegenerateTokenOperation('regeneratePersonalAccessToken', 'own')
   async regeneratePersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
     @Param('patId', patIdParam) patId: string,

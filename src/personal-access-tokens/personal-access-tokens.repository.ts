@@ -58,6 +58,21 @@ export const PERSONAL_ACCESS_TOKENS_SQL = {
 
 @Injectable()
 export class PersonalAccessTokensRepository {
+  /** Whether `userId` is a service account (`users.is_service`) that belongs to the organisation. */
+  async isServiceAccountOf(
+    db: EntityManager,
+    organisationId: string,
+    userId: string,
+  ): Promise<boolean> {
+    const rows = await rowsOf(
+      db,
+      `SELECT 1 FROM organisation_members m JOIN users u ON u.id = m.user_id
+        WHERE m.organisation_id = $1 AND m.user_id = $2 AND u.is_service`,
+      [organisationId, userId],
+    );
+    return rows.length > 0;
+  }
+
   async authenticate(
     db: EntityManager,
     tokenHash: string,

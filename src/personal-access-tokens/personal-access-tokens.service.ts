@@ -41,6 +41,19 @@ export class PersonalAccessTokensService {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * The service account `userId` of the caller's organisation, as the owner of the tokens an
+   * operation manages; 404 for anyone else, so ids of other organisations' accounts say nothing.
+   */
+  async serviceAccount(organisationId: string, userId: string): Promise<TokenOwner> {
+    if (!(await this.tokens.isServiceAccountOf(this.dataSource.manager, organisationId, userId))) {
+      throw new ProblemException(404, {
+        detail: 'No service account with this id in this organisation',
+      });
+    }
+    return { organisationId, userId };
+  }
+
   list(owner: TokenOwner): Promise<PersonalAccessTokenRow[]> {
     return this.tokens.list(this.dataSource.manager, owner.organisationId, owner.userId);
   }
