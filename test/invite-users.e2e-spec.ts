@@ -64,15 +64,18 @@ describe('POST /api/users (inviteUsers)', () => {
         delivery_status: 'queued',
         member_type: 'invited',
       });
-      const audit = await t.dataSource.query(`SELECT * FROM audit_log WHERE invitation_id = $1`, [
-        inv.id,
-      ]);
+      const audit = await t.dataSource.query(
+        `SELECT * FROM audit_log WHERE data ->> 'invitationId' = $1`,
+        [inv.id],
+      );
       expect(audit).toEqual([
         expect.objectContaining({
           action: 'invitation.created',
           actor_id: owner.userId,
           organisation_id: owner.organisationId,
-          target_email: 'first@example.com',
+          type: 'user',
+          ref_id: inv.userId,
+          data: { email: 'first@example.com', invitationId: inv.id },
           request_id: res.headers['x-request-id'],
         }),
       ]);
@@ -160,7 +163,7 @@ describe('POST /api/users (inviteUsers)', () => {
       );
       expect(row).toEqual({ send_count: 2, token_hash: null, delivery_status: 'queued' });
       const actions = await t.dataSource.query(
-        `SELECT action FROM audit_log WHERE invitation_id = $1 ORDER BY created_at`,
+        `SELECT action FROM audit_log WHERE data ->> 'invitationId' = $1 ORDER BY created_at`,
         [first.body[0].id],
       );
       expect(actions.map((a: { action: string }) => a.action)).toEqual([
@@ -440,7 +443,7 @@ describe('POST /api/users (inviteUsers)', () => {
       expect(rows).toEqual([{ send_count: 1 }]);
       expect(
         await count(
-          `SELECT count(*) AS n FROM audit_log WHERE target_email = $1 AND action = 'invitation.created'`,
+          `SELECT count(*) AS n FROM audit_log WHERE data ->> 'email' = $1 AND action = 'invitation.created'`,
           [email],
         ),
       ).toBe(1);

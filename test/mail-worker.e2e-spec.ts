@@ -92,10 +92,13 @@ describe('mail worker', () => {
       ]);
       expect(jobs[0].retry_count).toBe(2); // three attempts
       const audit = await query<Record<string, unknown>>(
-        `SELECT actor_id, target_email FROM audit_log WHERE invitation_id = $1 AND action = 'invitation.delivery_failed'`,
+        `SELECT actor_id, ip_address, data ->> 'email' AS email FROM audit_log
+          WHERE data ->> 'invitationId' = $1 AND action = 'invitation.delivery_failed'`,
         [id],
       );
-      expect(audit).toEqual([{ actor_id: null, target_email: 'unreachable@example.com' }]);
+      expect(audit).toEqual([
+        { actor_id: null, ip_address: null, email: 'unreachable@example.com' },
+      ]);
       expect(mailbox.messagesTo('unreachable@example.com')).toEqual([]);
     } finally {
       await t.close();

@@ -199,15 +199,18 @@ describe('personal access tokens: the caller’s own, through a GoRules client',
     const regenerated = await regenerate(api, pat.id, 'indefinite');
     expect((await remove(api, pat.id)).response.status).toBe(200);
     const rows = await t.dataSource.query<Record<string, unknown>[]>(
-      `SELECT * FROM audit_log WHERE organisation_id = $1 AND action LIKE 'personalAccessToken.%'`,
+      `SELECT * FROM audit_log WHERE organisation_id = $1 AND type = 'personalAccessToken'`,
       [owner.organisationId],
     );
-    const mine = rows.filter((row) => JSON.stringify(row).includes(pat.id));
+    const mine = rows.filter((row) => row.ref_id === pat.id);
     expect(mine.map((row) => row.action).sort()).toEqual([
       'personalAccessToken.created',
       'personalAccessToken.deleted',
       'personalAccessToken.regenerated',
     ]);
+    for (const row of mine) {
+      expect(row.data).toMatchObject({ note: 'audited', ownerId: owner.userId });
+    }
     for (const row of mine) expect(row.actor_id).toBe(owner.userId);
     const all = JSON.stringify(rows);
     for (const secret of [pat.token, regenerated.data!.token]) {

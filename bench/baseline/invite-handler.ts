@@ -26,7 +26,12 @@ import { SystemClock } from '../../src/common/clock.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { loadConfig } from '../../src/config/config.schema.js';
 import { isRetryable } from '../../src/database/retry.js';
-import { AUDIT_LOG_SQL, auditInsertValues } from '../../src/audit/audit-log.repository.js';
+import {
+  AUDIT_LOG_SQL,
+  auditInsertValues,
+  type AuditOrigin,
+} from '../../src/audit/audit-log.repository.js';
+import { MAX_USER_AGENT_LENGTH } from '../../src/audit/request-origin.js';
 import {
   INVITATION_EMAIL_QUEUE,
   jobIdFor,
@@ -152,7 +157,7 @@ async function inviteInTransaction(
   client: pg.PoolClient,
   principal: { userId: string; organisationId: string },
   emails: string[],
-  requestId: string,
+  origin: AuditOrigin,
 ): Promise<InvitationRow[]> {
   const now = new Date();
   const { organisationId } = principal;
@@ -208,9 +213,7 @@ async function inviteInTransaction(
     );
     await client.query(
       AUDIT_LOG_SQL.insert,
-      auditInsertValues(
-        inviteAuditRecords(changed, organisationId, principal.userId, requestId, now),
-      ),
+      auditInsertValues(inviteAuditRecords(changed, organisationId, principal.userId, now), origin),
     );
   }
   return [...changed, ...untouched];
@@ -227,7 +230,11 @@ export async function invite(req: IncomingMessage, res: ServerResponse): Promise
     const client = await pool.connect();
     try {
       await client.query('START TRANSACTION');
-      result = await inviteInTransaction(client, principal, sorted, requestId);
+      result = await inviteInTransaction(client, principal, sorted, {
+        ipAddress: req.socket.remoteAddress ?? null,
+        userAgent: req.headers['user-agent']?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+        requestId,
+      });
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');

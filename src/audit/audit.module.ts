@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { AuditLogController } from './audit-log.controller.js';
 import { AuditLogRepository } from './audit-log.repository.js';
 import { AuditService } from './audit.service.js';
+import { RequestOriginModule } from './request-origin.js';
 
 @Module({
-  controllers: [AuditLogController],
+  imports: [RequestOriginModule],
   providers: [AuditService, AuditLogRepository],
   exports: [AuditService],
 })

@@ -1,34 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
-import {
-  AuditLogRepository,
-  type AuditLogFilter,
-  type AuditRecord,
-} from './audit-log.repository.js';
-import { toAuditLogEntryDto, type AuditLogPageDto } from './dto/audit-log.dto.js';
+import type { EntityManager } from 'typeorm';
+import { ClsService } from 'nestjs-cls';
+import { AuditLogRepository, type AuditRecord } from './audit-log.repository.js';
+import { currentOrigin } from './request-origin.js';
 
-/** Writes audit rows inside the caller's transaction, and reads an organisation's log. */
+/** Writes audit rows inside the caller's transaction, stamped with the current request's origin. */
 @Injectable()
 export class AuditService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly auditLog: AuditLogRepository,
+    private readonly cls: ClsService,
   ) {}
 
   record(tx: EntityManager, records: AuditRecord[]): Promise<void> {
-    return this.auditLog.insert(tx, records);
-  }
-
-  async list(organisationId: string, filter: AuditLogFilter): Promise<AuditLogPageDto> {
-    const { rows, nextCursor } = await this.auditLog.page(
-      this.dataSource.manager,
-      organisationId,
-      filter,
-    );
-    return {
-      items: rows.map(toAuditLogEntryDto),
-      nextCursor,
-    };
+    return this.auditLog.insert(tx, records, currentOrigin(this.cls));
   }
 }

@@ -3,6 +3,7 @@ import { MailDelivery1795660794544 } from './migrations/1795660794544-MailDelive
 import { RateLimits1795660905258 } from './migrations/1795660905258-RateLimits.js';
 import { UserNames1796430597410 } from './migrations/1796430597410-UserNames.js';
 import { InvitationCounts1796460000000 } from './migrations/1796460000000-InvitationCounts.js';
+import { AuditLogGoRules1796677770519 } from './migrations/1796677770519-AuditLogGoRules.js';
 import { PersonalAccessTokens1796677897925 } from './migrations/1796677897925-PersonalAccessTokens.js';
 
 /** Every migration, in order. `npm run migration:generate` adds a file; add its class here. */
@@ -12,5 +13,6 @@ export const MIGRATIONS = [
   RateLimits1795660905258,
   UserNames1796430597410,
   InvitationCounts1796460000000,
+  AuditLogGoRules1796677770519,
   PersonalAccessTokens1796677897925,
 ];

@@ -54,7 +54,7 @@ export class InvitationAcceptanceService {
    * Single use and atomic: the invitation row is locked, so of two concurrent accepts one wins and
    * the other sees `accepted` (409). Unknown or revoked (its hash cleared) → 404; expired → 410.
    */
-  async accept(token: string, requestId?: string): Promise<InvitationView> {
+  async accept(token: string): Promise<InvitationView> {
     return this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
       const invitation = await this.invitations.lockByTokenHash(tx, hashInvitationToken(token));
@@ -75,10 +75,10 @@ export class InvitationAcceptanceService {
         {
           organisationId: invitation.organisationId,
           actorId: invitation.userId,
+          type: 'user',
           action: 'invitation.accepted',
-          targetEmail: invitation.email,
-          invitationId: invitation.id,
-          requestId: requestId ?? null,
+          refId: invitation.userId,
+          data: { email: invitation.email, invitationId: invitation.id },
           createdAt: now,
         },
       ]);

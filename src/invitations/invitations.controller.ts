@@ -2,7 +2,6 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth, Public } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { RequestId } from '../common/request-id.decorator.js';
 import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import { RateLimit } from '../rate-limit/rate-limit.guard.js';
 import { AcceptInvitationDto } from './dto/accept-invitation.dto.js';
@@ -58,10 +57,7 @@ export class InvitationsController {
   })
   @ApiOkResponse({ type: InvitationDto, description: 'The accepted invitation' })
   @ApiProblemResponses(400, 404, 409, 410)
-  async acceptInvitation(
-    @Body() body: AcceptInvitationDto,
-    @RequestId() requestId: string | undefined,
-  ): Promise<InvitationDto> {
-    return toInvitationDto(await this.acceptance.accept(body.token, requestId));
+  async acceptInvitation(@Body() body: AcceptInvitationDto): Promise<InvitationDto> {
+    return toInvitationDto(await this.acceptance.accept(body.token));
   }
 }

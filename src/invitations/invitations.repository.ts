@@ -287,14 +287,14 @@ export class InvitationsRepository {
     db: EntityManager,
     job: { invitationId: string; generation: number },
     lastError: string | null,
-  ): Promise<Pick<InvitationRow, 'organisationId' | 'email'> | undefined> {
-    const [row] = await rowsOf<Pick<InvitationRow, 'organisationId' | 'email'>>(
+  ): Promise<Pick<InvitationRow, 'organisationId' | 'email' | 'userId'> | undefined> {
+    const [row] = await rowsOf<Pick<InvitationRow, 'organisationId' | 'email' | 'userId'>>(
       db,
       `UPDATE invitations
           SET delivery_status = 'failed', delivery_lease_until = NULL,
               delivery_error = COALESCE(delivery_error, $3)
         WHERE id = $1 AND send_count = $2 AND delivery_status = 'queued'
-        RETURNING organisation_id AS "organisationId", email`,
+        RETURNING organisation_id AS "organisationId", email, user_id AS "userId"`,
       [job.invitationId, job.generation, lastError],
     );
     return row;

@@ -31,16 +31,15 @@ export function inviteAuditRecords(
   changed: InvitationRow[],
   organisationId: string,
   actorId: string,
-  requestId: string | null,
   createdAt: Date,
 ): AuditRecord[] {
   return changed.map((row) => ({
     organisationId,
     actorId,
+    type: 'user',
     action: row.inserted ? 'invitation.created' : 'invitation.refreshed',
-    targetEmail: row.email,
-    invitationId: row.id,
-    requestId,
+    refId: row.userId,
+    data: { email: row.email, invitationId: row.id },
     createdAt,
   }));
 }
@@ -70,11 +69,7 @@ export class InvitationsService {
    * exists, and queues its email through the outbox. Concurrent requests are settled by the
    * database (row locks and ON CONFLICT on the one-pending-per-address index).
    */
-  async invite(
-    principal: Principal,
-    emails: string[],
-    requestId?: string,
-  ): Promise<InvitationView[]> {
+  async invite(principal: Principal, emails: string[]): Promise<InvitationView[]> {
     const ordered = normaliseEmails(emails);
     // Rows are locked in one global order, so two requests with overlapping lists cannot deadlock.
     const sorted = [...ordered].sort();
@@ -82,9 +77,7 @@ export class InvitationsService {
     let rows: InvitationRow[];
     try {
       rows = await retryOnConflict(() =>
-        this.dataSource.transaction((tx) =>
-          this.inviteInTransaction(tx, principal, sorted, requestId),
-        ),
+        this.dataSource.transaction((tx) => this.inviteInTransaction(tx, principal, sorted)),
       );
     } catch (error) {
       await this.rateLimits.refund('invitations', principal.organisationId, ordered.length);
@@ -98,7 +91,6 @@ export class InvitationsService {
     tx: EntityManager,
     principal: Principal,
     emails: string[],
-    requestId: string | undefined,
   ): Promise<InvitationRow[]> {
     const now = this.clock.now();
     const { organisationId } = principal;
@@ -142,10 +134,7 @@ export class InvitationsService {
       tx,
       ...changed.map((row) => ({ invitationId: row.id, generation: row.sendCount })),
     );
-    await this.audit.record(
-      tx,
-      inviteAuditRecords(changed, organisationId, principal.userId, requestId ?? null, now),
-    );
+    await this.audit.record(tx, inviteAuditRecords(changed, organisationId, principal.userId, now));
     return [...changed, ...untouched];
   }
 
@@ -154,7 +143,7 @@ export class InvitationsService {
    * link dead at once, a new email queued. 404 when this organisation has no pending (or expired)
    * invitation for the user; 409 when it was accepted.
    */
-  async resend(principal: Principal, userId: string, requestId?: string): Promise<InvitationView> {
+  async resend(principal: Principal, userId: string): Promise<InvitationView> {
     return this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
       const { ttlMs } = this.config.invitations;
@@ -171,10 +160,10 @@ export class InvitationsService {
         {
           organisationId: principal.organisationId,
           actorId: principal.userId,
+          type: 'user',
           action: 'invitation.resent',
-          targetEmail: row.email,
-          invitationId: row.id,
-          requestId: requestId ?? null,
+          refId: userId,
+          data: { email: row.email, invitationId: row.id },
           createdAt: now,
         },
       ]);
@@ -186,7 +175,7 @@ export class InvitationsService {
    * Withdraws a pending invitation: the link dies, a queued email is not sent (the worker re-reads
    * the status), and the `invited` membership goes. 404 when nothing is pending.
    */
-  async revoke(principal: Principal, userId: string, requestId?: string): Promise<void> {
+  async revoke(principal: Principal, userId: string): Promise<void> {
     await this.dataSource.transaction(async (tx) => {
       const now = this.clock.now();
       const row = await this.invitations.revoke(tx, principal.organisationId, userId, now);
@@ -196,10 +185,10 @@ export class InvitationsService {
         {
           organisationId: principal.organisationId,
           actorId: principal.userId,
+          type: 'user',
           action: 'invitation.revoked',
-          targetEmail: row.email,
-          invitationId: row.id,
-          requestId: requestId ?? null,
+          refId: userId,
+          data: { email: row.email, invitationId: row.id },
           createdAt: now,
         },
       ]);

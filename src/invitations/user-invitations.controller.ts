@@ -10,7 +10,6 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { RequestId } from '../common/request-id.decorator.js';
 import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import { InvitationDto, SentInvitationDto, toInvitationDto } from './dto/invitation.dto.js';
 import { InviteUsersDto } from './dto/invite-users.dto.js';
@@ -49,9 +48,8 @@ export class UserInvitationsController {
   async inviteUsers(
     @CurrentPrincipal() principal: Principal,
     @Body() body: InviteUsersDto,
-    @RequestId() requestId: string | undefined,
   ): Promise<InvitationDto[]> {
-    const invitations = await this.invitations.invite(principal, body.emails, requestId);
+    const invitations = await this.invitations.invite(principal, body.emails);
     return invitations.map(toInvitationDto);
   }
 
@@ -70,9 +68,8 @@ export class UserInvitationsController {
   async resendInvitation(
     @CurrentPrincipal() principal: Principal,
     @Param('userId', userIdParam) userId: string,
-    @RequestId() requestId: string | undefined,
   ): Promise<InvitationDto> {
-    return toInvitationDto(await this.invitations.resend(principal, userId, requestId));
+    return toInvitationDto(await this.invitations.resend(principal, userId));
   }
 
   @Delete(':userId/invitation')
@@ -92,8 +89,7 @@ export class UserInvitationsController {
   async revokeInvitation(
     @CurrentPrincipal() principal: Principal,
     @Param('userId', userIdParam) userId: string,
-    @RequestId() requestId: string | undefined,
   ): Promise<void> {
-    await this.invitations.revoke(principal, userId, requestId);
+    await this.invitations.revoke(principal, userId);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditAction } from '../audit/audit-log-entry.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Clock } from '../common/clock.js';
 import { ProblemException } from '../errors/problem.js';
@@ -150,6 +151,6 @@ export class PersonalAccessTokensService {
         },
         createdAt: now,
       },
-    ] as unknown as Parameters<AuditService['record']>[1]); // AUDIT-API-PENDING
+    ]);
   }
 }

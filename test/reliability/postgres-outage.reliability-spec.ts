@@ -158,7 +158,7 @@ describe(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load and started ag
       `SELECT count(*)::int AS n FROM unnest($1::text[]) AS a(email)
         WHERE NOT EXISTS (
           SELECT 1 FROM invitations i
-            JOIN audit_log l ON l.invitation_id = i.id AND l.action = 'invitation.created'
+            JOIN audit_log l ON l.data ->> 'invitationId' = i.id::text AND l.action = 'invitation.created'
             JOIN pgboss.job j ON j.data->>'invitationId' = i.id::text
            WHERE i.email = a.email)`,
       [accepted],

@@ -65,7 +65,7 @@ describe(`the ${WIDTH}-way same-address race, ${ROUNDS} rounds`, () => {
       );
       const created = await countOf(
         t.dataSource,
-        `SELECT count(*)::int AS n FROM audit_log WHERE target_email = $1 AND action = 'invitation.created'`,
+        `SELECT count(*)::int AS n FROM audit_log WHERE data ->> 'email' = $1 AND action = 'invitation.created'`,
         [email],
       );
       const emails = t.mailbox!.messagesTo(email).length;

@@ -107,7 +107,7 @@ describe('SIGTERM under load', () => {
       `SELECT a.email,
               i.id IS NOT NULL AS invitation,
               EXISTS (SELECT 1 FROM audit_log l
-                       WHERE l.invitation_id = i.id AND l.action = 'invitation.created') AS audit,
+                       WHERE l.data ->> 'invitationId' = i.id::text AND l.action = 'invitation.created') AS audit,
               EXISTS (SELECT 1 FROM pgboss.job j WHERE j.data->>'invitationId' = i.id::text) AS job,
               EXISTS (SELECT 1 FROM organisation_members m JOIN users u ON u.id = m.user_id
                        WHERE u.email = a.email AND m.organisation_id = $2) AS membership
@@ -134,7 +134,7 @@ describe('SIGTERM under load', () => {
     const orphans = await countOf(
       dataSource,
       `SELECT count(*)::int AS n FROM invitations i
-        WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.invitation_id = i.id)
+        WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.data ->> 'invitationId' = i.id::text)
            OR NOT EXISTS (SELECT 1 FROM pgboss.job j WHERE j.data->>'invitationId' = i.id::text)`,
     );
 

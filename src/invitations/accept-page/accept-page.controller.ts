@@ -12,7 +12,6 @@ import {
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../../auth/auth.decorators.js';
 import { Clock } from '../../common/clock.js';
-import { RequestId } from '../../common/request-id.decorator.js';
 import { ProblemException } from '../../errors/problem.js';
 import { RateLimit } from '../../rate-limit/rate-limit.guard.js';
 import { expiryText } from '../expiry-text.js';
@@ -76,14 +75,11 @@ export class AcceptPageController {
   @Page()
   @HttpCode(200)
   @RateLimit('accept')
-  async accept(
-    @Body() body: Record<string, unknown> | undefined,
-    @RequestId() requestId: string | undefined,
-  ): Promise<string> {
+  async accept(@Body() body: Record<string, unknown> | undefined): Promise<string> {
     const token = tokenOf(body?.token);
     if (!token) return renderAcceptPage({ kind: 'invalid' });
     try {
-      await this.acceptance.accept(token, requestId);
+      await this.acceptance.accept(token);
     } catch (error) {
       if (!(error instanceof ProblemException)) throw error;
       return renderAcceptPage(PROBLEM_STATES[error.getStatus()] ?? { kind: 'invalid' });

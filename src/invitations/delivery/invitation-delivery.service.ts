@@ -173,9 +173,10 @@ export class InvitationDelivery {
         {
           organisationId: row.organisationId,
           actorId: null,
+          type: 'user',
           action: 'invitation.delivery_failed',
-          targetEmail: row.email,
-          invitationId: job.invitationId,
+          refId: row.userId,
+          data: { email: row.email, invitationId: job.invitationId },
           createdAt: now,
         },
       ]);
