@@ -22,8 +22,7 @@ export interface TokenOwner {
   userId: string;
 }
 
-type TokenAction =
-  'personalAccessToken.created' | 'personalAccessToken.regenerated' | 'personalAccessToken.deleted';
+type TokenAction = Extract<AuditAction, `personalAccessToken.${string}`>;
 
 function tokenNotFound(): ProblemException {
   return new ProblemException(404, { detail: 'No personal access token with this id' });
