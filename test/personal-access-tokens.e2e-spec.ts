@@ -286,6 +286,12 @@ describe('personal access tokens: the caller’s own, through a GoRules client',
     expect(error).toMatchObject({ status: 401 });
   });
 
+  it('says where an internal token sent as Bearer goes', async () => {
+    const { response, error } = await list(as(internal.replace('Internal ', 'Bearer ')));
+    expect(response.status).toBe(401);
+    expect(error).toMatchObject({ detail: 'An internal token goes after Internal, not Bearer' });
+  });
+
   it('says which schemes the route takes when the header is missing', async () => {
     const { response, error } = await list(gorulesClient(t.url));
     expect(response.status).toBe(401);

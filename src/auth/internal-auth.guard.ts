@@ -17,6 +17,7 @@ import { PERMISSIONS, type Permission } from './principal.js';
 
 // Scheme name is case-insensitive (RFC 9110); the token is one JWS compact string.
 const AUTHORIZATION = /^internal +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)\s*$/i;
+const INTERNAL_TOKEN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 // Any one credential after Bearer: its format is checked by the verifier, on the same path as
 // an unknown token, so a malformed one is not answered faster.
 const BEARER = /^bearer +(\S+)\s*$/i;
@@ -51,10 +52,14 @@ function authorizationProblem(header: string | undefined, schemes: Schemes): str
   const [scheme = '', ...rest] = (header ?? '').trim().split(/\s+/);
   if (!scheme) return `An Authorization: ${schemes.takes} header is required`;
   const lower = scheme.toLowerCase();
-  if (lower === 'bearer' && !schemes.acceptsBearer) {
+  if (lower === 'bearer' && rest[0]?.startsWith('brms_pat_') && !schemes.acceptsBearer) {
     return 'This operation does not take a personal access token: send Internal <token>';
   }
-  if (lower === 'bearer') return 'The Authorization header has no token after Bearer';
+  if (lower === 'bearer' && schemes.acceptsBearer) {
+    return rest.length === 0
+      ? 'The Authorization header has no token after Bearer'
+      : 'The Authorization header must hold one token after Bearer';
+  }
   if (lower !== 'internal') {
     if (rest.length === 0 && (scheme.includes('.') || scheme.startsWith('brms_pat_'))) {
       return `The Authorization header has a token but no scheme: send ${schemes.takes}`;
@@ -108,6 +113,10 @@ export class InternalAuthGuard implements CanActivate {
     let identity: InternalIdentity;
     let member: { type: MemberType; status: MemberStatus } | undefined;
     let markUsed: (() => Promise<void>) | undefined;
+    if (bearer && INTERNAL_TOKEN.test(bearer[1])) {
+      // A JWT is no personal access token: say where it goes rather than that it is invalid.
+      throw unauthorized(schemes, 'An internal token goes after Internal, not Bearer');
+    }
     if (bearer) {
       const credential = await this.personalAccessTokens.verify(bearer[1]).catch(() => {
         throw unauthorized(schemes, 'The personal access token is invalid, expired or revoked');
