@@ -25,6 +25,7 @@ import { inviteThroughput, type InviteOutcome } from './scenarios/invite.js';
 import { listingAtScale } from './scenarios/listing.js';
 import { mailOffRequestPath } from './scenarios/mail-path.js';
 import { memoryAndStartup } from './scenarios/startup.js';
+import { usersListingAtScale } from './scenarios/users-listing.js';
 
 const profile = PROFILES[(process.env.BENCH_PROFILE ?? 'quick') as keyof typeof PROFILES];
 if (!profile) throw new Error(`BENCH_PROFILE must be ${Object.keys(PROFILES).join(' or ')}`);
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
   await run(3, 'outbox drain', () => outboxDrain(ctx));
   await run(4, 'listing at scale', () => listingAtScale(ctx));
   await run(5, 'memory and start-up', () => memoryAndStartup(ctx, invite?.peakRssMb));
+  await run(6, 'users listing at scale', () => usersListingAtScale(ctx));
 
   const errors = outcomes.filter((o) => o.error);
   const lines = [

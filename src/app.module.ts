@@ -15,6 +15,7 @@ import { OrganisationsModule } from './organisations/organisations.module.js';
 import { PersonalAccessTokensModule } from './personal-access-tokens/personal-access-tokens.module.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
+import { UsersModule } from './users/users.module.js';
 
 @Module({
   imports: [
@@ -29,6 +30,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module.js';
     HealthModule,
     InvitationsModule,
     PersonalAccessTokensModule,
+    UsersModule,
   ],
   // Global guards run in the order of this list, whatever the order of the imports: the
   // per-address limit before the token is even looked at, so floods of bad tokens are limited too.

@@ -14,6 +14,8 @@ export const PERMISSIONS = {
   // Every member manages their own personal access tokens; owners and admins a service account's.
   'personal-access-tokens:own': ['owner', 'admin', 'author', 'member'],
   'service-accounts:manage': ['owner', 'admin'],
+  'users:read': ['owner', 'admin'],
+  'users:manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly MemberType[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

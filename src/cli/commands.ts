@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { InternalTokenService } from '../auth/internal-token.service.js';
 import type { PatExpiry } from '../personal-access-tokens/personal-access-token-expiry.js';
 import { PersonalAccessTokensService } from '../personal-access-tokens/personal-access-tokens.service.js';
+import { RoleRefusedError, RolesService } from '../roles/roles.service.js';
 import { CliUsageError } from './input.js';
 import {
   OrganisationBootstrapService,
@@ -57,4 +58,17 @@ export async function personalAccessToken(
     .get(PersonalAccessTokensService)
     .create(null, member, { note: options.note, allProjects: true, expiry: options.expiry });
   return token;
+}
+
+/** `role create`: a role of an organisation, for updateUser to assign; answers its id. */
+export async function createRole(
+  context: INestApplicationContext,
+  options: { org: string; name: string; description: string | null },
+): Promise<string> {
+  try {
+    return await context.get(RolesService).create(options.org, options.name, options.description);
+  } catch (error) {
+    if (error instanceof RoleRefusedError) throw new CliUsageError(error.message);
+    throw error;
+  }
 }

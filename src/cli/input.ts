@@ -65,3 +65,22 @@ export function patExpiry(value: string): PatExpiry {
   }
   return value as PatExpiry;
 }
+
+const MAX_ROLE_NAME = 100;
+const MAX_ROLE_DESCRIPTION = 500;
+
+export function roleName(value: string): string {
+  const name = value.trim();
+  if (!name || name.length > MAX_ROLE_NAME) {
+    throw new CliUsageError(`role name must be 1 to ${MAX_ROLE_NAME} characters`);
+  }
+  return name;
+}
+
+export function roleDescription(value: string): string {
+  const description = value.trim();
+  if (description.length > MAX_ROLE_DESCRIPTION) {
+    throw new CliUsageError(`role description must be at most ${MAX_ROLE_DESCRIPTION} characters`);
+  }
+  return description;
+}

@@ -2,18 +2,19 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/config.schema.js';
 import { withCliContext } from './cli-context.js';
-import { bootstrap, personalAccessToken, token } from './commands.js';
+import { bootstrap, createRole, personalAccessToken, token } from './commands.js';
 import {
   CliUsageError,
   organisationName,
   ownerEmail,
   patExpiry,
   patNote,
+  roleDescription,
+  roleName,
   ttlSeconds,
   uuid,
 } from './input.js';
 import type { PatExpiry } from '../personal-access-tokens/personal-access-token-expiry.js';
-
 /** Commander reports a parser's InvalidArgumentError as "option '--x' argument 'y' is invalid". */
 function parsedWith<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {
@@ -100,6 +101,29 @@ program
       process.stdout.write(`${minted}\n`);
     },
   );
+
+program
+  .command('role')
+  .description('Roles of an organisation, which updateUser assigns to its members')
+  .command('create')
+  .description('Create a role; prints its id')
+  .addOption(option('--org <id>', 'organisation id', uuid))
+  .addOption(option('--name <name>', 'role name, unique in the organisation in any case', roleName))
+  .addOption(
+    new Option('--description <text>', 'what the role is for').argParser(
+      parsedWith(roleDescription),
+    ),
+  )
+  .action(async (options: { org: string; name: string; description?: string }) => {
+    const id = await withCliContext((context) =>
+      createRole(context, {
+        org: options.org,
+        name: options.name,
+        description: options.description || null,
+      }),
+    );
+    process.stdout.write(`${id}\n`);
+  });
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof CliUsageError || error instanceof ConfigError) {

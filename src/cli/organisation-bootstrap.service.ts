@@ -87,6 +87,9 @@ export class OrganisationBootstrapService {
     const organisationId = await this.organisations.insert(manager, name);
     // The user may exist already (a member elsewhere, or invited): reuse the row.
     const [user] = await this.users.upsertByEmail(manager, [email], new Date());
+    if (user.isService) {
+      throw new CliUsageError(`${email} is a service account, which cannot own an organisation`);
+    }
     await this.members.add(manager, { organisationId, userId: user.id, type: 'owner' });
     return { organisationId, userId: user.id };
   }

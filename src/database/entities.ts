@@ -4,6 +4,8 @@ import { OrganisationMember } from '../organisations/organisation-member.entity.
 import { Organisation } from '../organisations/organisation.entity.js';
 import { PersonalAccessToken } from '../personal-access-tokens/personal-access-token.entity.js';
 import { RateLimitEntry } from '../rate-limit/rate-limit.entity.js';
+import { MemberRole } from '../roles/member-role.entity.js';
+import { Role } from '../roles/role.entity.js';
 import { User } from '../users/user.entity.js';
 
 /** Every entity, listed explicitly (no globs: they break under ESM and hide what is loaded). */
@@ -15,4 +17,6 @@ export const ENTITIES = [
   AuditLogEntry,
   RateLimitEntry,
   PersonalAccessToken,
+  Role,
+  MemberRole,
 ];

@@ -96,6 +96,15 @@ export class InvitationsService {
     const { organisationId } = principal;
 
     const users = await this.users.upsertByEmail(tx, emails, now);
+    // A service account is never invited (and so never accepts, never gets an email).
+    const services = users.filter((user) => user.isService).map((user) => user.email);
+    if (services.length > 0) {
+      throw new ProblemException(409, {
+        title: 'Service accounts',
+        detail: `Service accounts cannot be invited: ${services.sort().join(', ')}`,
+        extensions: { emails: services },
+      });
+    }
     const userIdByEmail = new Map(users.map((u) => [u.email, u.id]));
     const userIds = emails.map((email) => userIdByEmail.get(email)!);
     await this.members.addInvited(tx, organisationId, userIds, now);

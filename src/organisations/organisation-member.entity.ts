@@ -16,13 +16,22 @@ import { oneOf } from '../database/check-constraints.js';
 export const MEMBER_TYPES = ['invited', 'member', 'author', 'admin', 'owner'] as const;
 export type MemberType = (typeof MEMBER_TYPES)[number];
 
-export const MEMBER_STATUSES = ['active', 'disabled'] as const;
+/** GoRules' user statuses. Only `active` members are let in; `disabled` and `locked` are refused alike. */
+export const MEMBER_STATUSES = ['active', 'disabled', 'locked'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
 
 @Entity({ name: 'organisation_members' })
 @Check('organisation_members_type_check', oneOf('type', MEMBER_TYPES))
 @Check('organisation_members_status_check', oneOf('status', MEMBER_STATUSES))
 @Index('organisation_members_user_id_idx', ['userId'])
+// listUsers' pages, newest first, with and without its isService filter.
+@Index('organisation_members_org_created_idx', ['organisationId', 'createdAt', 'userId'])
+@Index('organisation_members_org_service_created_idx', [
+  'organisationId',
+  'isService',
+  'createdAt',
+  'userId',
+])
 export class OrganisationMember {
   @PrimaryColumn({ name: 'organisation_id', type: 'uuid' })
   organisationId!: string;
@@ -35,6 +44,14 @@ export class OrganisationMember {
 
   @Column({ type: 'text', default: 'active' })
   status!: MemberStatus;
+
+  /**
+   * The user's `users.is_service`, copied by a trigger on insert (migration ServiceAccounts): a
+   * user's kind never changes, and with it here listUsers' isService filter and its kept count
+   * (`member_counts`) read this table alone.
+   */
+  @Column({ name: 'is_service', type: 'boolean', default: false })
+  isService!: boolean;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { rowsOf } from '../database/statements.js';
-import type { MemberType, OrganisationMember } from './organisation-member.entity.js';
+import type { MemberStatus, MemberType, OrganisationMember } from './organisation-member.entity.js';
 
 /** Every statement on `organisation_members`. */
 export const MEMBERS_SQL = {
@@ -110,5 +110,70 @@ export class OrganisationMembersRepository {
       [name, email, type],
     );
     return row;
+  }
+
+  /**
+   * Locks the organisation's active owners (in one order, so two callers never deadlock) until
+   * the transaction ends, and answers their ids. Whoever would take away an active owner locks
+   * them first: of two concurrent demotions of the last two owners, the second waits, then sees
+   * one owner left.
+   */
+  async lockActiveOwners(db: EntityManager, organisationId: string): Promise<string[]> {
+    const rows = await rowsOf<{ userId: string }>(
+      db,
+      `SELECT user_id AS "userId" FROM organisation_members
+        WHERE organisation_id = $1 AND type = 'owner' AND status = 'active'
+        ORDER BY user_id
+          FOR UPDATE`,
+      [organisationId],
+    );
+    return rows.map((row) => row.userId);
+  }
+
+  /** The membership, locked until the transaction ends. */
+  async lockMember(
+    db: EntityManager,
+    organisationId: string,
+    userId: string,
+  ): Promise<Pick<OrganisationMember, 'type' | 'status' | 'isService'> | undefined> {
+    const [row] = await rowsOf<Pick<OrganisationMember, 'type' | 'status' | 'isService'>>(
+      db,
+      `SELECT type, status, is_service AS "isService" FROM organisation_members
+        WHERE organisation_id = $1 AND user_id = $2
+          FOR UPDATE`,
+      [organisationId, userId],
+    );
+    return row;
+  }
+
+  /** Sets the type and status given (undefined: unchanged) and marks the membership updated. */
+  async update(
+    db: EntityManager,
+    organisationId: string,
+    userId: string,
+    change: { type?: MemberType; status?: MemberStatus },
+    now: Date,
+  ): Promise<void> {
+    await rowsOf(
+      db,
+      `UPDATE organisation_members
+          SET type = coalesce($3, type), status = coalesce($4, status), updated_at = $5
+        WHERE organisation_id = $1 AND user_id = $2`,
+      [organisationId, userId, change.type ?? null, change.status ?? null, now],
+    );
+  }
+
+  /** An active membership created at `now` (a service account's). */
+  async addActive(
+    db: EntityManager,
+    member: Pick<OrganisationMember, 'organisationId' | 'userId' | 'type'>,
+    now: Date,
+  ): Promise<void> {
+    await rowsOf(
+      db,
+      `INSERT INTO organisation_members (organisation_id, user_id, type, status, created_at, updated_at)
+       VALUES ($1, $2, $3, 'active', $4, $4)`,
+      [member.organisationId, member.userId, member.type, now],
+    );
   }
 }

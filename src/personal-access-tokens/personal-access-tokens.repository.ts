@@ -36,7 +36,7 @@ const TOKEN_WITH_OWNER = `
          u.email AS "ownerEmail", u.first_name AS "ownerFirstName", u.last_name AS "ownerLastName",
          m.type AS "ownerType", m.status AS "ownerStatus",
          u.created_at AS "ownerCreatedAt", m.updated_at AS "ownerUpdatedAt",
-         false AS "ownerIsService"
+         u.is_service AS "ownerIsService"
     FROM t
     JOIN organisation_members m ON m.organisation_id = t.organisation_id AND m.user_id = t.user_id
     JOIN users u ON u.id = t.user_id`;

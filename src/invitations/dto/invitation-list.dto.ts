@@ -19,8 +19,8 @@ import type { InvitationListRow } from '../invitation-list.repository.js';
 export const LIST_STATUSES = ['pending', 'accepted'] as const;
 export type ListStatus = (typeof LIST_STATUSES)[number];
 
-/** GoRules' user status enum; members here are only ever active or disabled. */
-const USER_STATUSES = [...MEMBER_STATUSES, 'locked'] as const;
+/** GoRules' user status enum, the members' own. */
+const USER_STATUSES = MEMBER_STATUSES;
 
 export const DEFAULT_PER_PAGE = 10;
 /** The cap on `perPage`: larger is a 400 naming the field, not a silent clamp. */
