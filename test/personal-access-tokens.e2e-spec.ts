@@ -130,6 +130,10 @@ describe('personal access tokens: the caller’s own, through a GoRules client',
     const listed = await as(`Bearer ${created!.token}`).GET('/api/invitations');
     expect(listed.response.status).toBe(200);
     expect(listed.data!.results.map((i) => i.email)).toContain('invitee@pat.test');
+    // listUsers declares personalAccessToken too.
+    const users = await as(`Bearer ${created!.token}`).GET('/api/users');
+    expect(users.response.status).toBe(200);
+    expect(JSON.stringify(users.data)).toContain('owner@pat.test');
   });
 
   it('refuses a personal access token where GoRules declares only internalAuth', async () => {
