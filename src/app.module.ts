@@ -12,6 +12,7 @@ import { ACCEPT_PAGE_PATH } from './invitations/accept-page/accept-page.controll
 import { InvitationsModule } from './invitations/invitations.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { OrganisationsModule } from './organisations/organisations.module.js';
+import { PersonalAccessTokensModule } from './personal-access-tokens/personal-access-tokens.module.js';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard.js';
 import { RateLimitModule } from './rate-limit/rate-limit.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -28,6 +29,7 @@ import { UsersModule } from './users/users.module.js';
     AuthModule,
     HealthModule,
     InvitationsModule,
+    PersonalAccessTokensModule,
     UsersModule,
   ],
   // Global guards run in the order of this list, whatever the order of the imports: the

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import request from 'supertest';
-import { authHeader, seedMember, type Member } from './kit/auth.js';
+import { authHeader, mintPat, seedMember, type Member } from './kit/auth.js';
 import { TestClock } from './kit/clock.js';
 import type { operations } from './kit/gorules-api.js';
 import { gorulesClient, type GoRulesClient } from './kit/gorules-client.js';
@@ -212,9 +212,35 @@ describe("GoRules' Audit log operations", () => {
     },
   );
 
-  it('without a token: 401', async () => {
-    await request(t.server).get('/api/audit-logs').expect(401);
-    await request(t.server).get('/api/audit-logs/export').expect(401);
+  it('without a token: 401, offering both schemes GoRules and this service take', async () => {
+    for (const path of [
+      '/api/audit-logs',
+      '/api/audit-logs/export',
+      `/api/audit-logs/${UNKNOWN}`,
+    ]) {
+      const res = await request(t.server).get(path).expect(401);
+      expect(res.headers['www-authenticate']).toBe('Internal, Bearer');
+    }
+  });
+
+  it('with a personal access token, the scheme GoRules declares for all three', async () => {
+    const pat = gorulesClient(t.url, (await mintPat(t.url, owner)).header);
+    const listed = await pat.GET('/api/audit-logs', {
+      params: { query: { action: 'personalAccessToken.created' } },
+    });
+    expect(listed.response.status).toBe(200);
+    expect(listed.data!.paginate.total).toBe(1);
+    const [entry] = listed.data!.results;
+    const got = await pat.GET('/api/audit-logs/{auditLogId}', {
+      params: { path: { auditLogId: entry.id! } },
+    });
+    expect(got.data).toMatchObject({ id: entry.id, type: 'personalAccessToken' });
+    const exported = await pat.GET('/api/audit-logs/export', {
+      params: { query: { fromDate: START.toISOString() } },
+      parseAs: 'text',
+    });
+    expect(exported.response.status).toBe(200);
+    expect(exported.data).toContain('personalAccessToken.created');
   });
 
   it('the old singular /api/audit-log is gone', async () => {

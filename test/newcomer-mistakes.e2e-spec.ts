@@ -110,9 +110,11 @@ describe('answers to common mistakes', () => {
       ['two tokens', () => `Internal ${token} ${token}`, /one token after Internal/],
       ['not a JWT', () => 'Internal not-a-jwt', /not a JWT/],
     ])('%s', async (_, header, detail) => {
+      // POST /api/users takes only the internal token (no personal access token).
       const res = await request(t.server)
-        .get('/api/invitations')
+        .post('/api/users')
         .set('Authorization', header())
+        .send({ emails: ['a@example.com'] })
         .expect(401);
       const body = res.body as Problem;
       expect(body.detail).toMatch(detail);
@@ -121,7 +123,10 @@ describe('answers to common mistakes', () => {
     });
 
     it('no header at all asks for one', async () => {
-      const res = await request(t.server).get('/api/invitations').expect(401);
+      const res = await request(t.server)
+        .post('/api/users')
+        .send({ emails: ['a@example.com'] })
+        .expect(401);
       expect((res.body as Problem).detail).toBe(
         'An Authorization: Internal <token> header is required',
       );

@@ -112,6 +112,8 @@ describe("the README's tour, pasted as written", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(server.output()).toMatch(/GET \/invitations\/accept\?token=\[Redacted\] 200/);
     expect(server.output()).not.toContain(token);
+    // Nor any personal access token, nor even its prefix (the tour sent one as Bearer).
+    expect(server.output()).not.toContain('brms_pat_');
     expect(await server.stop()).toBe(0);
     expect(server.output()).not.toMatch(/\bERROR\b/);
   }, 180_000);

@@ -20,7 +20,7 @@ export class AuditLogsController {
   constructor(private readonly auditLogs: AuditLogQueryService) {}
 
   @Get()
-  @InternalAuth('audit-log:read')
+  @InternalAuth('audit-log:read', { personalAccessToken: true })
   @ApiOperation({
     operationId: 'listAuditLogs',
     summary: 'List audit logs',
@@ -39,7 +39,7 @@ export class AuditLogsController {
 
   // Declared before :auditLogId, so `export` is never taken for an id.
   @Get('export')
-  @InternalAuth('audit-log:read')
+  @InternalAuth('audit-log:read', { personalAccessToken: true })
   @ApiOperation({
     operationId: 'exportAuditLogs',
     summary: 'Export audit logs',
@@ -67,7 +67,7 @@ export class AuditLogsController {
   }
 
   @Get(':auditLogId')
-  @InternalAuth('audit-log:read')
+  @InternalAuth('audit-log:read', { personalAccessToken: true })
   @ApiOperation({
     operationId: 'getAuditLog',
     summary: 'Get audit log',

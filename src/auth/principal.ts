@@ -11,6 +11,9 @@ export interface Principal {
 export const PERMISSIONS = {
   'invitations:manage': ['owner', 'admin'],
   'audit-log:read': ['owner', 'admin'],
+  // Every member manages their own personal access tokens; owners and admins a service account's.
+  'personal-access-tokens:own': ['owner', 'admin', 'author', 'member'],
+  'service-accounts:manage': ['owner', 'admin'],
   'users:read': ['owner', 'admin'],
   'users:manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly MemberType[]>;

@@ -2,6 +2,10 @@ import { inviteEmailProblem } from '../invitations/dto/invite-email.validator.js
 // The rule ParseUUIDPipe applies to path parameters, so every id is checked alike.
 import { isUUID } from 'class-validator';
 import { durationMs } from '../common/duration.js';
+import {
+  PAT_EXPIRIES,
+  type PatExpiry,
+} from '../personal-access-tokens/personal-access-token-expiry.js';
 
 /** Refused input to a CLI command; its message is shown as is. */
 export class CliUsageError extends Error {
@@ -43,6 +47,23 @@ export function ttlSeconds(value: string): number {
     throw new CliUsageError(`must be a duration from 1s to 30d, such as 1h (got "${value}")`);
   }
   return seconds;
+}
+
+/** A personal access token's note: 1 to 100 characters, as the API takes it. */
+export function patNote(value: string): string {
+  const note = value.trim();
+  // eslint-disable-next-line no-control-regex
+  if (!note || note.length > 100 || /[\u0000-\u001f\u007f]/.test(note)) {
+    throw new CliUsageError('note must be 1 to 100 characters, without control characters');
+  }
+  return note;
+}
+
+export function patExpiry(value: string): PatExpiry {
+  if (!(PAT_EXPIRIES as readonly string[]).includes(value)) {
+    throw new CliUsageError(`must be one of ${PAT_EXPIRIES.join(', ')} (got "${value}")`);
+  }
+  return value as PatExpiry;
 }
 
 const MAX_ROLE_NAME = 100;

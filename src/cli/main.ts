@@ -2,17 +2,19 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../config/config.schema.js';
 import { withCliContext } from './cli-context.js';
-import { bootstrap, createRole, token } from './commands.js';
+import { bootstrap, createRole, personalAccessToken, token } from './commands.js';
 import {
   CliUsageError,
   organisationName,
   ownerEmail,
+  patExpiry,
+  patNote,
   roleDescription,
   roleName,
   ttlSeconds,
   uuid,
 } from './input.js';
-
+import type { PatExpiry } from '../personal-access-tokens/personal-access-token-expiry.js';
 /** Commander reports a parser's InvalidArgumentError as "option '--x' argument 'y' is invalid". */
 function parsedWith<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {
@@ -58,16 +60,47 @@ program
 
 program
   .command('token')
-  .description('Mint an internal token for an active member; prints the token')
+  .description(
+    'Mint an internal token for an active member, or with --pat a personal access token ' +
+      '(Authorization: Bearer); prints the token',
+  )
   .addOption(option('--org <id>', 'organisation id', uuid))
   .addOption(option('--user <id>', 'user id', uuid))
-  .addOption(ttlOption())
-  .action(async (options: { org: string; user: string; ttl: number }) => {
-    const minted = await withCliContext((context) =>
-      token(context, { org: options.org, user: options.user, ttlSeconds: options.ttl }),
-    );
-    process.stdout.write(`${minted}\n`);
-  });
+  .addOption(ttlOption().conflicts('pat'))
+  .addOption(
+    new Option(
+      '--pat',
+      'mint a personal access token (Authorization: Bearer) instead, revocable through the API',
+    ),
+  )
+  .addOption(
+    new Option('--note <text>', 'with --pat: the token note (1-100 characters)')
+      .argParser(parsedWith(patNote))
+      .default('CLI'),
+  )
+  .addOption(
+    new Option('--expiry <period>', 'with --pat: week, month, three_months, year or indefinite')
+      .argParser(parsedWith(patExpiry))
+      .default('month'),
+  )
+  .action(
+    async (options: {
+      org: string;
+      user: string;
+      ttl: number;
+      pat?: boolean;
+      note: string;
+      expiry: PatExpiry;
+    }) => {
+      const { org, user } = options;
+      const minted = await withCliContext((context) =>
+        options.pat
+          ? personalAccessToken(context, { org, user, note: options.note, expiry: options.expiry })
+          : token(context, { org, user, ttlSeconds: options.ttl }),
+      );
+      process.stdout.write(`${minted}\n`);
+    },
+  );
 
 program
   .command('role')

@@ -2,6 +2,7 @@ import { AuditLogEntry } from '../audit/audit-log-entry.entity.js';
 import { Invitation } from '../invitations/invitation.entity.js';
 import { OrganisationMember } from '../organisations/organisation-member.entity.js';
 import { Organisation } from '../organisations/organisation.entity.js';
+import { PersonalAccessToken } from '../personal-access-tokens/personal-access-token.entity.js';
 import { RateLimitEntry } from '../rate-limit/rate-limit.entity.js';
 import { MemberRole } from '../roles/member-role.entity.js';
 import { Role } from '../roles/role.entity.js';
@@ -15,6 +16,7 @@ export const ENTITIES = [
   Invitation,
   AuditLogEntry,
   RateLimitEntry,
+  PersonalAccessToken,
   Role,
   MemberRole,
 ];

@@ -5,6 +5,7 @@ import { UserNames1796430597410 } from './migrations/1796430597410-UserNames.js'
 import { InvitationCounts1796460000000 } from './migrations/1796460000000-InvitationCounts.js';
 import { ServiceAccounts1796677694165 } from './migrations/1796677694165-ServiceAccounts.js';
 import { AuditLogGoRules1796677770519 } from './migrations/1796677770519-AuditLogGoRules.js';
+import { PersonalAccessTokens1796677897925 } from './migrations/1796677897925-PersonalAccessTokens.js';
 import { AuditLogActorIndex1796680079240 } from './migrations/1796680079240-AuditLogActorIndex.js';
 
 /** Every migration, in order. `npm run migration:generate` adds a file; add its class here. */
@@ -16,5 +17,6 @@ export const MIGRATIONS = [
   InvitationCounts1796460000000,
   ServiceAccounts1796677694165,
   AuditLogGoRules1796677770519,
+  PersonalAccessTokens1796677897925,
   AuditLogActorIndex1796680079240,
 ];

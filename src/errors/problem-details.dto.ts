@@ -93,6 +93,23 @@ const PROBLEM_RESPONSES = {
       unauthorized: example(401, PROBLEM_TYPES.unauthorized, 'The token is invalid or expired'),
     },
   },
+  unauthorizedOrBearer: {
+    status: 401,
+    description: 'Missing, invalid or expired internal token or personal access token',
+    headers: {
+      'WWW-Authenticate': {
+        description: 'The schemes to authenticate with',
+        schema: { type: 'string', example: 'Internal, Bearer' },
+      },
+    },
+    examples: {
+      unauthorized: example(
+        401,
+        PROBLEM_TYPES.unauthorized,
+        'The personal access token is invalid, expired or revoked',
+      ),
+    },
+  },
   403: {
     description: 'The caller may not do this in this organisation',
     examples: {
@@ -113,6 +130,25 @@ const PROBLEM_RESPONSES = {
       ),
       unknownInvitationLink: example(404, 'about:blank', 'This invitation link is not valid'),
       unknownAuditLog: example(404, 'about:blank', 'No such audit log entry'),
+    },
+  },
+  tokenNotFound: {
+    status: 404,
+    description: 'The owner has no personal access token with this id',
+    examples: {
+      noSuchToken: example(404, 'about:blank', 'No personal access token with this id'),
+    },
+  },
+  serviceAccountNotFound: {
+    status: 404,
+    description: 'Not a service account of this organisation, or it has no token with this id',
+    examples: {
+      noSuchServiceAccount: example(
+        404,
+        'about:blank',
+        'No service account with this id in this organisation',
+      ),
+      noSuchToken: example(404, 'about:blank', 'No personal access token with this id'),
     },
   },
   409: {

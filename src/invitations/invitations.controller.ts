@@ -24,7 +24,7 @@ export class InvitationsController {
   ) {}
 
   @Get()
-  @InternalAuth('invitations:manage')
+  @InternalAuth('invitations:manage', { personalAccessToken: true })
   @ApiOperation({
     operationId: 'listInvitations',
     summary: 'List invitations',

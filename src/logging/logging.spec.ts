@@ -39,6 +39,17 @@ describe('redactText', () => {
     expect(redactText(`minted ${JWT} for you`)).toBe(`minted ${REDACTED} for you`);
   });
 
+  it('removes a personal access token, its prefix included, wherever it appears', () => {
+    const pat = `brms_pat_${'A1b2C3'.repeat(8)}x`;
+    expect(redactText(`Authorization: Bearer ${pat}`)).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactText(`leaked ${pat}, and a piece: ${pat.slice(0, 12)}`)).toBe(
+      `leaked ${REDACTED}, and a piece: ${REDACTED}`,
+    );
+    expect(redactText(JSON.stringify({ msg: `x=${pat}` }))).toBe(
+      JSON.stringify({ msg: `x=${REDACTED}` }),
+    );
+  });
+
   it('removes the token of an accept link and keeps the rest of the URL', () => {
     expect(
       redactText('see http://localhost:3000/invitations/accept?token=Zm9vYmFy_-x&lang=en'),

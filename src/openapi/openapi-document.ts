@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { INTERNAL_AUTH_SCHEME } from '../auth/auth.decorators.js';
+import { INTERNAL_AUTH_SCHEME, PERSONAL_ACCESS_TOKEN_SCHEME } from '../auth/auth.decorators.js';
 
 export const OPENAPI_VERSION = '3.0.3';
 export const API_TITLE = 'GoRules BRMS';
@@ -101,6 +101,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       type: 'http',
       scheme: 'internal',
       description: 'Cannot be used directly',
+    })
+    .addSecurity(PERSONAL_ACCESS_TOKEN_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'Personal access token is obtained through your profile',
     });
   for (const tag of API_TAGS) builder.addTag(tag.name, tag.description);
   const config = builder.build();
@@ -187,7 +192,9 @@ export function setupOpenApi(app: INestApplication): void {
 /**
  * The copy Swagger UI shows. It offers no input for a custom `http` scheme such as `internal`, so
  * this copy describes `internalAuth` as the header it really is: a person pastes the whole
- * `Internal <token>` value into the Authorize dialog and every "Try it out" sends it as is. And it
+ * `Internal <token>` value into the Authorize dialog and every "Try it out" sends it as is.
+ * `personalAccessToken` is a standard bearer scheme, which the dialog offers as it is: paste the
+ * `brms_pat_…` token alone. The dialog lists both; an operation sends the one it declares. And it
  * lists only the tags that have operations here: the reference's other tags would otherwise fill
  * the page with empty sections above the ones in use.
  */

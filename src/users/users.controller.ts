@@ -26,7 +26,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @InternalAuth('users:read')
+  @InternalAuth('users:read', { personalAccessToken: true })
   @ApiOperation({
     operationId: 'listUsers',
     summary: 'List users',

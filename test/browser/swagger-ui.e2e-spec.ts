@@ -56,12 +56,18 @@ describeWithBrowser('Swagger UI')('Swagger UI, as a person uses it after `npm st
       // Swagger UI has no input for a custom `http` scheme such as `internal`: the UI must be
       // served a document where internalAuth is an API key in the Authorization header.
       expect(await dialog.innerText()).not.toContain('unsupported scheme');
+      // Both schemes are offered: the internal token, and a personal access token (bearer), which
+      // Swagger UI sends as `Authorization: Bearer <value>` on the operations that take it.
+      const bearer = dialog.locator('.auth-container').filter({ hasText: 'personalAccessToken' });
+      expect(await bearer.innerText()).toContain('Bearer');
+      expect(await bearer.locator('input').count()).toBe(1);
       const scheme = dialog.locator('.auth-container').filter({ hasText: 'internalAuth' });
       await scheme.locator('input').first().fill(server!.authorization);
-      await dialog.getByRole('button', { name: 'Apply credentials' }).click(); // "Authorize"
+      await scheme.getByRole('button', { name: 'Apply credentials' }).click(); // "Authorize"
       // Swagger UI marks the scheme authorized and offers "Logout" instead.
-      await dialog.getByRole('button', { name: 'Remove authorization' }).waitFor();
-      await dialog.getByRole('button', { name: 'Close' }).click();
+      await scheme.getByRole('button', { name: 'Remove authorization' }).waitFor();
+      // One "Close" per scheme; any of them closes the dialog.
+      await dialog.getByRole('button', { name: 'Close' }).first().click();
       await dialog.waitFor({ state: 'detached' });
 
       // Try it out: POST /api/users with one address.

@@ -92,3 +92,29 @@ export async function memberTypeOf(
   );
   return rows[0]?.type;
 }
+
+export interface MintedPat {
+  id: string;
+  token: string;
+  /** `Authorization` header value: `Bearer <token>`. */
+  header: string;
+}
+
+/**
+ * A personal access token for `member`, created through the API as a person would (POST
+ * /api/personal-access-tokens with an internal token). `body` overrides the defaults.
+ */
+export async function mintPat(
+  baseUrl: string,
+  member: Member,
+  body: Record<string, unknown> = {},
+): Promise<MintedPat> {
+  const res = await fetch(`${baseUrl}/api/personal-access-tokens`, {
+    method: 'POST',
+    headers: { Authorization: await authHeader(member), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ note: 'test token', allProjects: true, expiry: 'month', ...body }),
+  });
+  if (res.status !== 200) throw new Error(`mintPat: ${res.status} ${await res.text()}`);
+  const { id, token } = (await res.json()) as { id: string; token: string };
+  return { id, token, header: `Bearer ${token}` };
+}
