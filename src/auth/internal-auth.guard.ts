@@ -11,7 +11,11 @@ import {
   PERSONAL_ACCESS_TOKEN_KEY,
   type RequestWithPrincipal,
 } from './auth.decorators.js';
-import { InternalTokenService, type InternalIdentity } from './internal-token.service.js';
+import {
+  InternalTokenService,
+  InvalidTokenError,
+  type InternalIdentity,
+} from './internal-token.service.js';
 import { PersonalAccessTokenVerifier } from './personal-access-token.verifier.js';
 import { PERMISSIONS, type Permission } from './principal.js';
 
@@ -118,7 +122,10 @@ export class InternalAuthGuard implements CanActivate {
       throw unauthorized(schemes, 'An internal token goes after Internal, not Bearer');
     }
     if (bearer) {
-      const credential = await this.personalAccessTokens.verify(bearer[1]).catch(() => {
+      // Only a refused token is a 401: a database outage during the lookup must reach the error
+      // filter as the 503 with Retry-After it is, or a CI client would think its token revoked.
+      const credential = await this.personalAccessTokens.verify(bearer[1]).catch((error) => {
+        if (!(error instanceof InvalidTokenError)) throw error;
         throw unauthorized(schemes, 'The personal access token is invalid, expired or revoked');
       });
       identity = { userId: credential.userId, organisationId: credential.organisationId };

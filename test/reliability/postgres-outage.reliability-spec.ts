@@ -1,4 +1,4 @@
-import { authHeader, seedMember } from '../kit/auth.js';
+import { authHeader, mintPat, seedMember } from '../kit/auth.js';
 import { waitForMailQueueIdle } from '../kit/mailbox.js';
 import { createTestApp, type TestApp } from '../kit/test-app.js';
 import { until } from '../kit/until.js';
@@ -50,8 +50,10 @@ describe(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load and started ag
   it('answers 503 with Retry-After meanwhile, recovers by itself, and the worker resumes', async () => {
     const owner = await seedMember(t.dataSource, { email: 'owner@pg-outage.test' });
     const authorization = await authHeader(owner, { expiresIn: 3600 });
+    const bearer = (await mintPat(t.url, owner)).header;
     const invites: Sample[] = [];
     const probes: Sample[] = [];
+    const bearerLists: Sample[] = [];
     let done = false;
     let counter = 0;
 
@@ -80,6 +82,23 @@ describe(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load and started ag
         const startedAt = Date.now();
         const outcome = await send(t.url, 'GET', '/api/health/ready');
         probes.push({ startedAt, endedAt: Date.now(), outcome });
+        await sleep(250);
+      },
+    });
+
+    // A personal access token is looked up in the database: while it is down, that is a 503 too,
+    // never a 401 that would tell a CI client its token was revoked.
+    const bearerList = runLoad({
+      clients: 1,
+      maxSteps: 2000,
+      maxMs: OUTAGE_MS + 90_000,
+      stop: () => done,
+      step: async () => {
+        const startedAt = Date.now();
+        const outcome = await send(t.url, 'GET', '/api/invitations', {
+          headers: { authorization: bearer },
+        });
+        bearerLists.push({ startedAt, endedAt: Date.now(), outcome });
         await sleep(250);
       },
     });
@@ -116,7 +135,7 @@ describe(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load and started ag
       await sleep(3000);
     } finally {
       done = true;
-      await Promise.all([load, probe]);
+      await Promise.all([load, probe, bearerList]);
     }
 
     const statusOf = (s: Sample) => (s.outcome.ok ? s.outcome.status : s.outcome.code);
@@ -144,6 +163,10 @@ describe(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load and started ag
     expect(new Set(invites.filter(during).map(statusOf))).toEqual(new Set([503]));
     expect(invites.filter(after).length).toBeGreaterThan(0);
     expect(invites.filter(after).map(statusOf)).not.toContain(503);
+
+    expect(new Set(bearerLists.filter(during).map(statusOf))).toEqual(new Set([503]));
+    expect(bearerLists.filter(after).map(statusOf)).toContain(200);
+    expect(bearerLists.map(statusOf)).not.toContain(401);
 
     // Readiness: up before, down during, up again after, by itself.
     expect(probes.filter(before).map(statusOf)).toContain(200);
