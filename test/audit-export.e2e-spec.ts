@@ -1,17 +1,24 @@
 import { get, type IncomingMessage } from 'node:http';
 import { parse } from 'csv-parse/sync';
+import { MAX_CONCURRENT_EXPORTS } from '../src/audit/audit-log-query.service.js';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
 
 const ROWS = 3000;
 
 /** GET the export and read it slowly: a pause after the first chunk, then the rest. */
-function slowExport(t: TestApp, authorization: string, pauseMs: number): Promise<string> {
+function slowExport(
+  t: TestApp,
+  authorization: string,
+  pauseMs: number,
+  started: () => void = () => undefined,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     get(
       `${t.url}/api/audit-logs/export`,
       { headers: { authorization } },
       (res: IncomingMessage) => {
+        started();
         const chunks: Buffer[] = [];
         let paused = false;
         res.on('data', (chunk: Buffer) => {
@@ -58,6 +65,27 @@ describe('exportAuditLogs with a slow client', () => {
     const records = parse<{ id: string }>(csv, { columns: true });
     expect(records).toHaveLength(ROWS);
     expect(new Set(records.map((r) => r.id)).size).toBe(ROWS);
+  });
+
+  it(`runs at most ${MAX_CONCURRENT_EXPORTS} at once: the next is a 429 with Retry-After, until one ends`, async () => {
+    const authorization = await authHeader(owner);
+    const begun: Promise<void>[] = [];
+    const running = Array.from({ length: MAX_CONCURRENT_EXPORTS }, () => {
+      let started!: () => void;
+      begun.push(new Promise<void>((resolve) => (started = resolve)));
+      return slowExport(t, authorization, 1500, started);
+    });
+    await Promise.all(begun);
+    const refused = await fetch(`${t.url}/api/audit-logs/export`, { headers: { authorization } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+    for (const csv of await Promise.all(running)) {
+      expect(parse(csv, { columns: true })).toHaveLength(ROWS);
+    }
+    const again = await fetch(`${t.url}/api/audit-logs/export`, { headers: { authorization } });
+    expect(again.status).toBe(200);
+    await again.text();
   });
 
   it('gives its connection back afterwards: the pool still serves', async () => {

@@ -51,8 +51,18 @@ export function auditLogFilter(organisationId: string, query: AuditLogFilterDto)
 }
 
 /** Reads one organisation's audit log: a page, one entry, or all of it as CSV. */
+/**
+ * Exports running at once in this process. Each holds a pooled connection for as long as its
+ * client reads, so without a cap a few slow readers (or a leaked token) would take the whole pool
+ * and stall every other request.
+ */
+export const MAX_CONCURRENT_EXPORTS = 2;
+const EXPORT_RETRY_AFTER_SECONDS = 10;
+
 @Injectable()
 export class AuditLogQueryService {
+  private exportsRunning = 0;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly auditLog: AuditLogRepository,
@@ -99,9 +109,16 @@ export class AuditLogQueryService {
     out: Writable,
     begin: () => void,
   ): Promise<void> {
+    if (this.exportsRunning >= MAX_CONCURRENT_EXPORTS) {
+      throw new ProblemException(429, {
+        detail: `At most ${MAX_CONCURRENT_EXPORTS} audit log exports run at once; retry in ${EXPORT_RETRY_AFTER_SECONDS} s`,
+        headers: { 'Retry-After': String(EXPORT_RETRY_AFTER_SECONDS) },
+      });
+    }
+    this.exportsRunning += 1;
     const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
     try {
+      await runner.connect();
       // One statement reads it all, a batch per fetch, for as long as the client takes: the
       // statement timeout that bounds the API's other statements would cut it off midway.
       await runner.startTransaction();
@@ -124,6 +141,7 @@ export class AuditLogQueryService {
       // Read-only: ending it either way releases the snapshot; rollback also after a failure.
       if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       await runner.release();
+      this.exportsRunning -= 1;
     }
   }
 }
