@@ -251,6 +251,52 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     ]);
   });
 
+  it("never renames a person of another organisation, nor shows an invitee's names", async () => {
+    const a = await organisation();
+    const b = await organisation();
+    // Someone who is a member of B, with the names they use there, is invited to A.
+    const person = await b.add('person', 'member');
+    await t.dataSource.query(
+      `UPDATE users SET first_name = 'Pat', last_name = 'Lee' WHERE id = $1`,
+      [person.userId],
+    );
+    const clientA = gorulesClient(t.url, await authHeader(a.owner));
+    expect(
+      (await clientA.POST('/api/users', { body: { emails: [person.email] } })).response.status,
+    ).toBe(200);
+
+    // A sees neither name, in its users or its invitations.
+    const users = await clientA.GET('/api/users', { params: { query: { search: 'person@' } } });
+    expect(users.data!.results).toEqual([
+      expect.objectContaining({ id: person.userId, firstName: null, lastName: null }),
+    ]);
+    const invitations = await clientA.GET('/api/invitations', { params: { query: {} } });
+    const listed = invitations.data!.results.find((i) => i.email === person.email)!;
+    expect(listed.user).toMatchObject({ firstName: null, lastName: null });
+
+    // A cannot rename the invitee, nor, once they have joined A too, the person B knows.
+    const asInvitee = await refused(a.owner, person.userId, { firstName: 'Mallory' }, 400);
+    expect(asInvitee.errors).toEqual([
+      { path: 'firstName', message: 'an invitee sets their own name when they join' },
+    ]);
+    await t.dataSource.query(
+      `UPDATE organisation_members SET type = 'member' WHERE organisation_id = $1 AND user_id = $2`,
+      [a.owner.organisationId, person.userId],
+    );
+    const asMember = await refused(a.admin, person.userId, { lastName: 'X', firstName: 'Y' }, 400);
+    expect(asMember.errors!.map((e) => e.path).sort()).toEqual(['firstName', 'lastName']);
+    const [names] = await t.dataSource.query<{ first_name: string; last_name: string }[]>(
+      `SELECT first_name, last_name FROM users WHERE id = $1`,
+      [person.userId],
+    );
+    expect(names).toEqual({ first_name: 'Pat', last_name: 'Lee' });
+
+    // A member of A alone is A's to name.
+    expect(await updated(a.owner, a.member.userId, { firstName: 'Mia' })).toMatchObject({
+      firstName: 'Mia',
+    });
+  });
+
   it('never demotes, disables or locks the last active owner', async () => {
     const { owner, admin } = await organisation();
     const second = await seedMember(t.dataSource, {

@@ -93,8 +93,12 @@ export class InvitationListRepository {
        SELECT p.id, p.email, p.status, p.created_at AS "createdAt", p."createdKey",
               p.expires_at AS "expiresAt", p.accepted_at AS "acceptedAt",
               p.delivery_status AS "deliveryStatus", p.last_sent_at AS "lastSentAt",
-              json_build_object('id', u.id, 'email', u.email, 'firstName', u.first_name,
-                'lastName', u.last_name, 'type', COALESCE(um.type, 'invited'),
+              json_build_object('id', u.id, 'email', u.email,
+                'firstName', CASE WHEN COALESCE(um.type, 'invited') = 'invited' THEN NULL
+                                  ELSE u.first_name END,
+                'lastName', CASE WHEN COALESCE(um.type, 'invited') = 'invited' THEN NULL
+                                 ELSE u.last_name END,
+                'type', COALESCE(um.type, 'invited'),
                 'status', COALESCE(um.status, 'active')) AS "user",
               CASE WHEN cm.user_id IS NULL THEN NULL
                 ELSE json_build_object('id', c.id, 'email', c.email, 'firstName', c.first_name,

@@ -130,6 +130,20 @@ export class OrganisationMembersRepository {
     return rows.map((row) => row.userId);
   }
 
+  /** Whether the user is a member (invitee included) of any organisation but this one. */
+  async belongsElsewhere(
+    db: EntityManager,
+    organisationId: string,
+    userId: string,
+  ): Promise<boolean> {
+    const rows = await rowsOf(
+      db,
+      `SELECT 1 FROM organisation_members WHERE user_id = $2 AND organisation_id <> $1 LIMIT 1`,
+      [organisationId, userId],
+    );
+    return rows.length > 0;
+  }
+
   /** The membership, locked until the transaction ends. */
   async lockMember(
     db: EntityManager,

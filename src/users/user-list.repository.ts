@@ -59,8 +59,11 @@ const MEMBER_KEYS = `(SELECT organisation_id, user_id AS id, is_service, created
                         FROM organisation_members) AS m`;
 
 /** A User from a membership `m` and its user `u`, with the roles it holds. */
-const USER_COLUMNS = `m.user_id AS id, u.email, u.first_name AS "firstName",
-       u.last_name AS "lastName", m.type, m.status, m.is_service AS "isService",
+// An invitee's names are not shown: they are the person's own, set where they are a member, and
+// an invitation must not reveal them to an organisation the person has not joined.
+const USER_COLUMNS = `m.user_id AS id, u.email,
+       CASE WHEN m.type = 'invited' THEN NULL ELSE u.first_name END AS "firstName",
+       CASE WHEN m.type = 'invited' THEN NULL ELSE u.last_name END AS "lastName", m.type, m.status, m.is_service AS "isService",
        m.created_at AS "createdAt", m.updated_at AS "updatedAt",
        (SELECT coalesce(json_agg(json_strip_nulls(json_build_object(
                  'id', r.id, 'name', r.name, 'description', r.description)) ORDER BY r.name, r.id),

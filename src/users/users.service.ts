@@ -141,6 +141,7 @@ export class UsersService {
       if (Object.keys(changes).length === 0) return current;
 
       if (changes.firstName || changes.lastName) {
+        await this.checkNamesAreOurs(tx, organisationId, userId, member.type, changes);
         await this.users.updateNames(tx, userId, {
           firstName: changes.firstName && firstName,
           lastName: changes.lastName && lastName,
@@ -205,6 +206,29 @@ export class UsersService {
       ]);
       return (await this.userList.find(tx, organisationId, userId))!;
     });
+  }
+
+  /**
+   * Names live on the person, who may belong to other organisations too: one organisation setting
+   * them would rename that person everywhere. So an admin sets them only for someone who is a
+   * member here alone, and never for an invitee, who has not joined yet.
+   */
+  private async checkNamesAreOurs(
+    tx: EntityManager,
+    organisationId: string,
+    userId: string,
+    type: MemberType,
+    changes: Changes,
+  ): Promise<void> {
+    const fields = ['firstName', 'lastName'].filter((field) => changes[field]);
+    const refuse = (message: string) =>
+      validationProblem(fields.map((path) => ({ path, message })));
+    if (type === 'invited') {
+      throw refuse('an invitee sets their own name when they join');
+    }
+    if (await this.members.belongsElsewhere(tx, organisationId, userId)) {
+      throw refuse('this person belongs to another organisation too; only they can change it');
+    }
   }
 
   /** Admins manage members, authors and admins; owners are an owner's business. */
