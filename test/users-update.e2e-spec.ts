@@ -257,7 +257,7 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     // Someone who is a member of B, with the names they use there, is invited to A.
     const person = await b.add('person', 'member');
     await t.dataSource.query(
-      `UPDATE users SET first_name = 'Pat', last_name = 'Lee' WHERE id = $1`,
+      `UPDATE users SET first_name = 'Pat', last_name = 'Adminson' WHERE id = $1`,
       [person.userId],
     );
     const clientA = gorulesClient(t.url, await authHeader(a.owner));
@@ -270,6 +270,11 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
     expect(users.data!.results).toEqual([
       expect.objectContaining({ id: person.userId, firstName: null, lastName: null }),
     ]);
+    // Nor find them by name: 'admin' is in the invitee's last name and in A's admin's address.
+    const byPat = await clientA.GET('/api/users', { params: { query: { search: 'Pat' } } });
+    expect(byPat.data!.paginate.total).toBe(0);
+    const byAdmin = await clientA.GET('/api/users', { params: { query: { search: 'admin' } } });
+    expect(byAdmin.data!.results.map((u) => u.id)).toEqual([a.admin.userId]);
     const invitations = await clientA.GET('/api/invitations', { params: { query: {} } });
     const listed = invitations.data!.results.find((i) => i.email === person.email)!;
     expect(listed.user).toMatchObject({ firstName: null, lastName: null });
@@ -289,7 +294,7 @@ describe('PUT /api/users/{userId} (updateUser, GoRules-exact)', () => {
       `SELECT first_name, last_name FROM users WHERE id = $1`,
       [person.userId],
     );
-    expect(names).toEqual({ first_name: 'Pat', last_name: 'Lee' });
+    expect(names).toEqual({ first_name: 'Pat', last_name: 'Adminson' });
 
     // A member of A alone is A's to name.
     expect(await updated(a.owner, a.member.userId, { firstName: 'Mia' })).toMatchObject({

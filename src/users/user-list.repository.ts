@@ -33,7 +33,7 @@ export interface UserListFilter {
   offset: number;
 }
 
-/** listUsers' WHERE conditions over `organisation_members` (user_id AS id), shared by page and count. */
+/** listUsers' WHERE conditions over MEMBER_KEYS (`m`, user_id AS id), shared by page and count. */
 function listConditions(
   organisationId: string,
   filter: Pick<UserListFilter, 'isService' | 'search'>,
@@ -43,8 +43,15 @@ function listConditions(
   if (filter.isService !== undefined) conditions.push(`is_service = ${param(filter.isService)}`);
   if (filter.search) {
     const escaped = filter.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+    const pattern = param(`%${escaped}%`);
     conditions.push(
-      `id IN (SELECT u.id FROM users AS u WHERE ${userSearchSql('u')} LIKE ${param(`%${escaped}%`)})`,
+      `id IN (SELECT u.id FROM users AS u WHERE ${userSearchSql('u')} LIKE ${pattern})`,
+      // An invitee's names are not this organisation's to see, so not to search either: an
+      // invitee matches by address only.
+      `(NOT EXISTS (SELECT 1 FROM organisation_members AS im
+                     WHERE im.organisation_id = ${param(organisationId)} AND im.user_id = m.id
+                       AND im.type = 'invited')
+        OR EXISTS (SELECT 1 FROM users AS ue WHERE ue.id = m.id AND ue.email LIKE ${pattern}))`,
     );
   }
   return conditions;
