@@ -1,8 +1,13 @@
 import { get, type IncomingMessage } from 'node:http';
 import { parse } from 'csv-parse/sync';
-import { MAX_CONCURRENT_EXPORTS } from '../src/audit/audit-log-query.service.js';
+import { Writable } from 'node:stream';
+import {
+  AuditLogQueryService,
+  MAX_CONCURRENT_EXPORTS,
+} from '../src/audit/audit-log-query.service.js';
 import { authHeader, seedMember, type Member } from './kit/auth.js';
 import { createTestApp, type TestApp } from './kit/test-app.js';
+import { until } from './kit/until.js';
 
 const ROWS = 3000;
 
@@ -68,24 +73,46 @@ describe('exportAuditLogs with a slow client', () => {
   });
 
   it(`runs at most ${MAX_CONCURRENT_EXPORTS} at once: the next is a 429 with Retry-After, until one ends`, async () => {
-    const authorization = await authHeader(owner);
+    // Exports whose reader takes nothing until told: TCP buffers cannot finish them early.
+    const releases: (() => void)[] = [];
+    const stalled = () => {
+      let held: (() => void) | undefined;
+      let released = false;
+      releases.push(() => {
+        released = true;
+        held?.();
+      });
+      return new Writable({
+        highWaterMark: 1,
+        write(_chunk, _encoding, done) {
+          if (released) done();
+          else held = () => done();
+        },
+      });
+    };
+    const exports = t.app.get(AuditLogQueryService);
+    // The previous test's export frees its slot just after its client has read the end.
+    await until(() => exports.runningExports === 0, 10_000, 'no export running');
     const begun: Promise<void>[] = [];
     const running = Array.from({ length: MAX_CONCURRENT_EXPORTS }, () => {
       let started!: () => void;
       begun.push(new Promise<void>((resolve) => (started = resolve)));
-      return slowExport(t, authorization, 1500, started);
+      return exports.export(owner.organisationId, {}, stalled(), started);
     });
     await Promise.all(begun);
-    const refused = await fetch(`${t.url}/api/audit-logs/export`, { headers: { authorization } });
-    expect(refused.status).toBe(429);
-    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
-    for (const csv of await Promise.all(running)) {
-      expect(parse(csv, { columns: true })).toHaveLength(ROWS);
+    const authorization = await authHeader(owner);
+    try {
+      const refused = await fetch(`${t.url}/api/audit-logs/export`, { headers: { authorization } });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(refused.headers.get('content-type')).toMatch(/problem\+json/);
+    } finally {
+      for (const release of releases) release();
+      await Promise.all(running);
     }
     const again = await fetch(`${t.url}/api/audit-logs/export`, { headers: { authorization } });
     expect(again.status).toBe(200);
-    await again.text();
+    expect(parse(await again.text(), { columns: true })).toHaveLength(ROWS);
   });
 
   it('gives its connection back afterwards: the pool still serves', async () => {

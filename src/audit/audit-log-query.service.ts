@@ -63,6 +63,11 @@ const EXPORT_RETRY_AFTER_SECONDS = 10;
 export class AuditLogQueryService {
   private exportsRunning = 0;
 
+  /** Exports holding a connection now; one ends a moment after its client has read the end. */
+  get runningExports(): number {
+    return this.exportsRunning;
+  }
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly auditLog: AuditLogRepository,
