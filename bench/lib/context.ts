@@ -191,6 +191,8 @@ export const fmt = {
     return String(v);
   },
   mb: (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(0)} MB`),
+  /** A data set's size as the table names it: `10 k`, `1 M`. */
+  size: (n: number) => (n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} k`),
 };
 
 export function log(line: string): void {

@@ -11,7 +11,6 @@ import { runLoad } from '../lib/load.js';
 import { sleep } from '../lib/processes.js';
 import { queryValue, seedOwner, withClient, type Owner } from '../lib/postgres.js';
 
-const label = (size: number) => (size >= 1e6 ? `${size / 1e6} M` : `${size / 1e3} k`);
 /** How far above its resting RSS the service may go while exporting everything (issue 28). */
 const EXPORT_RSS_BUDGET_MB = 50;
 
@@ -40,7 +39,7 @@ export async function auditLogAtScale(ctx: BenchContext): Promise<ScenarioOutcom
     await seed(db, owner, seeded + 1, size);
     seeded = size;
     const scansBefore = await seqScans();
-    const service = await start(ctx, `audit-${label(size)}`, db);
+    const service = await start(ctx, `audit-${fmt.size(size)}`, db);
     try {
       const first = await runLoad({
         url: service.url,
@@ -51,7 +50,7 @@ export async function auditLogAtScale(ctx: BenchContext): Promise<ScenarioOutcom
         warmupSeconds: ctx.profile.listingSeconds,
         durationSeconds: ctx.profile.listingSeconds,
       });
-      log(`  audit log ${label(size)}: p99 first page ${fmt.ms(first.p99)}`);
+      log(`  audit log ${fmt.size(size)}: p99 first page ${fmt.ms(first.p99)}`);
       const scans = (await seqScans()) - scansBefore;
       measured.push({ size, first, seqScans: scans });
       if (size === sizes[sizes.length - 1]) {
@@ -72,20 +71,20 @@ export async function auditLogAtScale(ctx: BenchContext): Promise<ScenarioOutcom
     rows: [
       {
         scenario: '7 audit log at scale',
-        measure: `first page p99, ${label(large.size)} vs ${label(small.size)}`,
+        measure: `first page p99, ${fmt.size(large.size)} vs ${fmt.size(small.size)}`,
         service: `${fmt.ms(large.first.p99)} vs ${fmt.ms(small.first.p99)}`,
         ratio: fmt.ratio(ratio, 2),
         target: '≤ 2',
         met: ratio <= 2,
       },
       {
-        measure: `sequential scans of audit_log at ${label(large.size)}`,
+        measure: `sequential scans of audit_log at ${fmt.size(large.size)}`,
         service: String(large.seqScans),
         target: '0',
         met: large.seqScans === 0,
       },
       {
-        measure: `export of ${label(exported!.rows)} entries: peak RSS above resting`,
+        measure: `export of ${fmt.size(exported!.rows)} entries: peak RSS above resting`,
         service: `${fmt.mb(growth)} (${fmt.mb(exported!.restingMb)} → ${fmt.mb(exported!.peakMb)})`,
         target: `≤ ${EXPORT_RSS_BUDGET_MB} MB`,
         met: growth <= EXPORT_RSS_BUDGET_MB,

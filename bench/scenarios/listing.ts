@@ -14,7 +14,6 @@ import { queryValue, seedOwner, withClient, type Owner } from '../lib/postgres.j
 
 /** The deep page starts this many rows before the end of the list. */
 const DEEP_FROM_END = 100;
-const label = (size: number) => (size >= 1e6 ? `${size / 1e6} M` : `${size / 1e3} k`);
 
 /**
  * Scenario 4: GET /api/invitations, the first page and a deep page (by cursor, near the end), 10
@@ -44,7 +43,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
     );
     const cursor = encodeCursor({ createdAt, id });
     const scansBefore = await seqScans();
-    const service = await start(ctx, `listing-${label(size)}`, db);
+    const service = await start(ctx, `listing-${fmt.size(size)}`, db);
     const load = (path: string) =>
       runLoad({
         url: service.url,
@@ -62,7 +61,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
     // Stopped before counting: its backends end and report their statistics.
     const [first, deep] = await pages().finally(() => stop(ctx, service.process));
     log(
-      `  listing ${label(size)}: p99 first page ${fmt.ms(first.p99)}, deep page ${fmt.ms(deep.p99)}`,
+      `  listing ${fmt.size(size)}: p99 first page ${fmt.ms(first.p99)}, deep page ${fmt.ms(deep.p99)}`,
     );
     measured.push({ size, first, deep, seqScans: (await seqScans()) - scansBefore });
   }
@@ -71,7 +70,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
     const ratio = large[page].p99 / small[page].p99;
     return {
       scenario: page === 'first' ? '4 listing at scale' : '',
-      measure: `${measure} p99, ${label(large.size)} vs ${label(small.size)}`,
+      measure: `${measure} p99, ${fmt.size(large.size)} vs ${fmt.size(small.size)}`,
       service: `${fmt.ms(large[page].p99)} vs ${fmt.ms(small[page].p99)}`,
       ratio: fmt.ratio(ratio, 2),
       target: '≤ 2',
@@ -83,7 +82,7 @@ export async function listingAtScale(ctx: BenchContext): Promise<ScenarioOutcome
       row('first', 'first page'),
       row('deep', `deep page (row ${large.size - DEEP_FROM_END + 1})`),
       {
-        measure: `sequential scans of invitations at ${label(large.size)}`,
+        measure: `sequential scans of invitations at ${fmt.size(large.size)}`,
         service: String(large.seqScans),
         target: '0',
         met: large.seqScans === 0,

@@ -14,7 +14,6 @@ import { userSearchSql } from '../../src/users/users.repository.js';
 
 /** The deep page GoRules' clients reach by number: page 1 000 of 10. */
 const DEEP_PAGE = '/api/users?page=1000&perPage=10';
-const label = (size: number) => (size >= 1e6 ? `${size / 1e6} M` : `${size / 1e3} k`);
 
 /**
  * Scenario 6: GET /api/users (listUsers), the first page with its exact `paginate.total` and page
@@ -38,7 +37,7 @@ export async function usersListingAtScale(ctx: BenchContext): Promise<ScenarioOu
     await seed(db, owner, seeded + 1, size);
     seeded = size;
     const scansBefore = await seqScans();
-    const service = await start(ctx, `users-listing-${label(size)}`, db);
+    const service = await start(ctx, `users-listing-${fmt.size(size)}`, db);
     const load = (path: string) =>
       runLoad({
         url: service.url,
@@ -53,7 +52,7 @@ export async function usersListingAtScale(ctx: BenchContext): Promise<ScenarioOu
     // Stopped before counting: its backends end and report their statistics.
     const [first, deep] = await pages().finally(() => stop(ctx, service.process));
     log(
-      `  users ${label(size)}: p99 first page ${fmt.ms(first.p99)}, page 1000 ${fmt.ms(deep.p99)}`,
+      `  users ${fmt.size(size)}: p99 first page ${fmt.ms(first.p99)}, page 1000 ${fmt.ms(deep.p99)}`,
     );
     measured.push({ size, first, deep, seqScans: (await seqScans()) - scansBefore });
   }
@@ -69,7 +68,7 @@ export async function usersListingAtScale(ctx: BenchContext): Promise<ScenarioOu
     const ratio = large[page].p99 / small[page].p99;
     return {
       scenario: page === 'first' ? '6 users listing at scale' : '',
-      measure: `${measure} p99, ${label(large.size)} vs ${label(small.size)}`,
+      measure: `${measure} p99, ${fmt.size(large.size)} vs ${fmt.size(small.size)}`,
       service: `${fmt.ms(large[page].p99)} vs ${fmt.ms(small[page].p99)}`,
       ratio: fmt.ratio(ratio, 2),
       target: `≤ ${target}`,
@@ -81,19 +80,19 @@ export async function usersListingAtScale(ctx: BenchContext): Promise<ScenarioOu
       row('first', 'first page, exact total', 2),
       row('deep', 'page 1000 at perPage 10', 3),
       {
-        measure: `sequential scans of organisation_members at ${label(large.size)}`,
+        measure: `sequential scans of organisation_members at ${fmt.size(large.size)}`,
         service: String(large.seqScans),
         target: '0',
         met: large.seqScans === 0,
       },
       {
-        measure: `search plan at ${label(large.size)} uses users_search_trgm_idx`,
+        measure: `search plan at ${fmt.size(large.size)} uses users_search_trgm_idx`,
         service: searchIndexed ? 'yes' : 'no',
         target: 'yes',
         met: searchIndexed,
       },
     ],
-    notes: [`Scenario 6 search plan at ${label(large.size)}:`, plan],
+    notes: [`Scenario 6 search plan at ${fmt.size(large.size)}:`, plan],
   };
 }
 
