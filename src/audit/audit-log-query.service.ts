@@ -30,7 +30,7 @@ function instant(value: string): Date {
 
 /**
  * The query's filters as bounds. Both dates are inclusive: a whole day when only a date is given
- * (`toDate=2026-01-31` takes all of 31 January, UTC), else up to and including that instant.
+ * (`toDate=2030-01-31` takes all of 31 January, UTC), else up to and including that instant.
  */
 export function auditLogFilter(organisationId: string, query: AuditLogFilterDto): AuditLogFilter {
   let before: Date | undefined;

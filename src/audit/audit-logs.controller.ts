@@ -1,4 +1,4 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
@@ -12,6 +12,7 @@ import {
   toAuditLogDto,
   toAuditLogListItemDto,
 } from './dto/audit-log.dto.js';
+import { uuidParam } from '../common/uuid-param.js';
 
 /** GoRules' `Audit log` operations: list, export as CSV, get one. Owners and admins only. */
 @Controller('api/audit-logs')
@@ -78,7 +79,7 @@ export class AuditLogsController {
   @ApiProblemResponses(400, 404)
   async getAuditLog(
     @CurrentPrincipal() principal: Principal,
-    @Param('auditLogId', new ParseUUIDPipe({ version: undefined })) auditLogId: string,
+    @Param('auditLogId', uuidParam) auditLogId: string,
   ): Promise<AuditLogDto> {
     return toAuditLogDto(await this.auditLogs.get(principal.organisationId, auditLogId));
   }

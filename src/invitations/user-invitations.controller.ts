@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiBody,
   ApiExtraModels,
@@ -14,8 +14,8 @@ import { ApiProblemResponses } from '../errors/problem-details.dto.js';
 import { InvitationDto, SentInvitationDto, toInvitationDto } from './dto/invitation.dto.js';
 import { InviteUsersDto } from './dto/invite-users.dto.js';
 import { InvitationsService } from './invitations.service.js';
+import { uuidParam } from '../common/uuid-param.js';
 
-const userIdParam = new ParseUUIDPipe({ version: undefined });
 const USER_ID_DESCRIPTION = 'Unique identifier of the invited user';
 
 /** The `User` operations: invite, resend and revoke. */
@@ -67,7 +67,7 @@ export class UserInvitationsController {
   @ApiProblemResponses(400, 404, 409)
   async resendInvitation(
     @CurrentPrincipal() principal: Principal,
-    @Param('userId', userIdParam) userId: string,
+    @Param('userId', uuidParam) userId: string,
   ): Promise<InvitationDto> {
     return toInvitationDto(await this.invitations.resend(principal, userId));
   }
@@ -88,7 +88,7 @@ export class UserInvitationsController {
   @ApiProblemResponses(400, 404)
   async revokeInvitation(
     @CurrentPrincipal() principal: Principal,
-    @Param('userId', userIdParam) userId: string,
+    @Param('userId', uuidParam) userId: string,
   ): Promise<void> {
     await this.invitations.revoke(principal, userId);
   }

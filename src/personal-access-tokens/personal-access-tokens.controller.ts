@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
@@ -20,8 +20,7 @@ import {
   RegenerateTokenOperation,
 } from './personal-access-token.operations.js';
 import { PersonalAccessTokensService } from './personal-access-tokens.service.js';
-
-const patIdParam = new ParseUUIDPipe({ version: undefined });
+import { uuidParam } from '../common/uuid-param.js';
 
 /**
  * The caller's own tokens. Reading takes a personal access token too (GoRules' security);
@@ -58,7 +57,7 @@ export class PersonalAccessTokensController {
   @GetTokenOperation('getPersonalAccessToken', 'own')
   async getPersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
-    @Param('patId', patIdParam) patId: string,
+    @Param('patId', uuidParam) patId: string,
   ): Promise<PersonalAccessTokenItemDto> {
     return toPersonalAccessTokenDto(await this.tokens.get(principal, patId));
   }
@@ -68,7 +67,7 @@ export class PersonalAccessTokensController {
   @DeleteTokenOperation('deletePersonalAccessToken', 'own')
   async deletePersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
-    @Param('patId', patIdParam) patId: string,
+    @Param('patId', uuidParam) patId: string,
   ): Promise<PersonalAccessTokenItemDto> {
     return toPersonalAccessTokenDto(await this.tokens.delete(principal.userId, principal, patId));
   }
@@ -78,7 +77,7 @@ export class PersonalAccessTokensController {
   @RegenerateTokenOperation('regeneratePersonalAccessToken', 'own')
   async regeneratePersonalAccessToken(
     @CurrentPrincipal() principal: Principal,
-    @Param('patId', patIdParam) patId: string,
+    @Param('patId', uuidParam) patId: string,
     @Body() body: RegeneratePersonalAccessTokenDto,
   ): Promise<CreatedPersonalAccessTokenDto> {
     const { row, token } = await this.tokens.regenerate(

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
@@ -21,8 +21,7 @@ import {
   ServiceUserIdParam,
 } from './personal-access-token.operations.js';
 import { PersonalAccessTokensService } from './personal-access-tokens.service.js';
-
-const uuidParam = new ParseUUIDPipe({ version: undefined });
+import { uuidParam } from '../common/uuid-param.js';
 
 /**
  * A service account's tokens, for owners and admins of its organisation: the same five operations

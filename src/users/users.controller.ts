@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, InternalAuth } from '../auth/auth.decorators.js';
 import type { Principal } from '../auth/principal.js';
@@ -18,6 +8,7 @@ import { ListUsersQueryDto, UserListDto } from './dto/list-users.dto.js';
 import { UpdateUserDto } from './dto/update-user.dto.js';
 import { ServiceAccountUserDto, toUserDto, UpdatedUserDto, type UserDto } from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
+import { uuidParam } from '../common/uuid-param.js';
 
 /** GoRules' `User` operations on members: list, update, create a service account. */
 @Controller('api/users')
@@ -79,7 +70,7 @@ export class UsersController {
   @ApiProblemResponses(400, 404, 409, 413, 415)
   async updateUser(
     @CurrentPrincipal() principal: Principal,
-    @Param('userId', new ParseUUIDPipe({ version: undefined })) userId: string,
+    @Param('userId', uuidParam) userId: string,
     @Body() body: UpdateUserDto,
   ): Promise<UserDto> {
     return toUserDto(await this.users.update(principal, userId.toLowerCase(), body));

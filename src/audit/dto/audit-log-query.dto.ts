@@ -23,7 +23,7 @@ export type SortDirection = (typeof SORT_DIRECTIONS)[number];
 const DATE_OR_DATE_TIME =
   /^[1-9]\d{3}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 const DATE_MESSAGE = (field: string) =>
-  `${field} must be a date (2026-01-31) or a date-time (2026-01-31T12:00:00Z)`;
+  `${field} must be a date (2030-01-31) or a date-time (2030-01-31T12:00:00Z)`;
 
 /** The filters listAuditLogs and exportAuditLogs share, as GoRules names them. */
 export class AuditLogFilterDto {
